@@ -1,0 +1,42 @@
+# The README's commands. Each sets up .venv on first use (Python >= 3.11 and PyPI needed).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= 2
+
+.PHONY: run test test-fast bench lint clean-results synthetic
+
+$(STAMP): pyproject.toml requirements/lock.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/lock.txt -e ".[test]"
+	touch $(STAMP)
+
+## run: the whole analysis on the bundled synthetic data -> results/
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+## test: the full test suite (unit, reference, workflow end to end, notebooks)
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(CORES) -q
+
+## test-fast: everything but the end-to-end and large-data tests
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n $(CORES) -q -m "not slow"
+
+## bench: the benchmark at three sizes -> benchmarks/results.md (takes several minutes)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_benchmarks.py
+
+## synthetic: regenerate the committed synthetic dataset
+synthetic: $(STAMP)
+	$(BIN)/optimal-synth --out data/synthetic
+
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet ruff snakefmt
+	$(BIN)/ruff check src tests workflow/scripts
+	$(BIN)/snakemake --lint
+
+clean-results:
+	rm -rf results

@@ -1,0 +1,30 @@
+# optimal-analysis: NHS service use, costs and admissions of care home residents by model of care.
+# Run:  snakemake --cores 2 [--config data_dir=PATH results_dir=PATH]
+from snakemake.utils import min_version, validate
+
+from optimal_analysis.workflow_support import check_config
+
+min_version("8.10")
+
+
+configfile: "config/config.yaml"
+
+
+check_config(config)  # every problem at once, with did-you-mean hints
+validate(config, "workflow/schemas/config.schema.json")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/cohort.smk"
+include: "workflow/rules/rates.smk"
+include: "workflow/rules/costing.smk"
+include: "workflow/rules/survival.smk"
+include: "workflow/rules/describe.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        ALL_OUTPUTS,

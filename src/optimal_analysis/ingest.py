@@ -1,0 +1,367 @@
+"""Ingest one region: read its four tables, parse, validate, and mark every row.
+
+Every row read keeps its source line (``_line``) and gets a ``_reason``: missing
+when the row is used, otherwise the problem code that sets it aside. Failures
+(rows that break the contract) are listed with region, file, line, column and
+offending value in a failures table; rows that are valid but outside a
+resident's follow-up are excluded with a reason and are not failures. Whether
+failures stop the run (``on_invalid: stop``) is decided later, by
+:func:`optimal_analysis.quality.check_failures`, after every region has been
+read, so that the user sees every problem at once.
+
+Severity of a failure:
+
+``fatal``
+    the table cannot be used at all (missing or empty file, not UTF-8,
+    missing required column): stops the run in both modes.
+``error``
+    the row breaks the contract: stops the run in ``stop`` mode, sets the row
+    aside in ``exclude`` mode.
+``warning``
+    worth telling but harmless (an extra column, ignored).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.errors
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from optimal_analysis import schemas
+from optimal_analysis.failures import make_failures, mark_rows, empty_failures, file_failure
+from optimal_analysis.schemas import COLUMNS, TABLES
+
+log = logging.getLogger(__name__)
+
+class InputFileError(Exception):
+    """A table file cannot be read at all."""
+
+
+@dataclass
+class RegionTables:
+    """The parsed tables of one region, every row marked, and its failures."""
+
+    region: str
+    tables: dict[str, pd.DataFrame]
+    failures: pd.DataFrame
+    files: dict[str, str] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------
+# finding and reading files
+
+
+def find_table_file(region_dir: Path, table: str) -> Path | None:
+    """The file of ``table`` in ``region_dir`` (``.csv`` or ``.parquet``), or None."""
+    found = [p for ext in (".csv", ".parquet") if (p := region_dir / f"{table}{ext}").is_file()]
+    if len(found) > 1:
+        raise InputFileError(
+            f"{region_dir.name}: both {found[0].name} and {found[1].name} exist; keep one"
+        )
+    return found[0] if found else None
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """Read a table file: CSV as text columns, Parquet as stored. Adds ``_line``.
+
+    ``_line`` is the line of the row in a CSV file (the header is line 1), or
+    the row number (from 1) in a Parquet file.
+    """
+    if path.stat().st_size == 0:
+        raise InputFileError("the file is empty (0 bytes); it needs at least a header row")
+    if path.suffix == ".parquet":
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputFileError(f"not a readable Parquet file ({exc})") from exc
+        df = table.to_pandas()
+        df["_line"] = np.arange(1, len(df) + 1, dtype=np.int64)
+        return df
+    header = _read_header(path)
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding="utf8"),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise InputFileError(f"cannot be read as CSV: {exc}") from exc
+    df = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    df["_line"] = np.arange(2, len(df) + 2, dtype=np.int64)
+    return df
+
+
+def _read_header(path: Path) -> list[str]:
+    with open(path, "rb") as fh:
+        raw = fh.readline()
+    try:
+        text = raw.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} in the header); "
+            "save it as UTF-8 CSV"
+        ) from exc
+    if not text.strip():
+        raise InputFileError("the first line is empty; it must be the header row")
+    names = [c.strip().strip('"') for c in text.split(",")]
+    if len(names) == 1:
+        for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+            if sep in text:
+                raise InputFileError(
+                    f"the header has no commas but uses {label} ({text[:60]!r}); "
+                    "files must be comma-separated"
+                )
+    return names
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    """A zero-row parsed table of ``table`` with the contract's columns."""
+    kinds = {"string": "string", "date": "datetime64[ns]", "bool": "boolean", "int": "Int64",
+             "float": "float64"}
+    df = pd.DataFrame({c.name: pd.Series(dtype=kinds[c.kind]) for c in COLUMNS[table]})
+    df["_line"] = pd.Series(dtype=np.int64)
+    df["_reason"] = pd.Series(dtype="string")
+    return df
+
+
+# ---------------------------------------------------------------------------
+# per-table parsing and column validation
+
+
+_PANDERA_PROBLEM = (
+    ("not_nullable", "missing_value"),
+    ("isin", "unknown_code"),
+    ("must be one of", "unknown_code"),
+    ("in_range", "out_of_range"),
+    ("must be between", "out_of_range"),
+    ("plausible range", "date_out_of_range"),
+    ("greater_than", "out_of_range"),
+    ("must be a whole number", "out_of_range"),
+)
+
+
+def parse_table(
+    raw: pd.DataFrame,
+    *,
+    region: str,
+    table: str,
+    file: str,
+    care_models: list[str],
+    service_code_map: dict[str, str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse and validate one table's columns; return (marked table, failures).
+
+    Raises :class:`InputFileError` when a required column is missing.
+    """
+    present = [c for c in raw.columns if c != "_line"]
+    missing = [c for c in schemas.required_columns(table) if c not in present]
+    if missing:
+        raise InputFileError(
+            f"missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"(found: {', '.join(present) or 'none'})"
+        )
+    failures = []
+    extra = [c for c in present if c not in schemas.contract_columns(table)]
+    if extra:
+        failures.append(file_failure(
+            region, table, file,
+            f"{file}: column{'s' if len(extra) > 1 else ''} {', '.join(extra)} not in the "
+            "data contract; ignored", "unknown_column", severity="warning",
+            column=",".join(extra)))
+
+    df = pd.DataFrame(index=raw.index)
+    bad_cells: dict[str, pd.Series] = {}
+    for spec in COLUMNS[table]:
+        if spec.name not in raw.columns:
+            df[spec.name] = empty_table(table)[spec.name].reindex(raw.index)
+            if spec.default is not None:
+                df[spec.name] = df[spec.name].fillna(spec.default)
+            continue
+        values = raw[spec.name]
+        if spec.name == "service" and service_code_map:
+            values = values.astype("string").str.strip().replace(service_code_map)
+        parsed, bad = parse_column(values, spec.kind)
+        if spec.default is not None:
+            parsed = parsed.fillna(spec.default)
+        df[spec.name] = parsed
+        if bad.any():
+            bad_cells[spec.name] = bad
+            what = {"date": "not a valid date (expected YYYY-MM-DD)",
+                    "bool": "not a boolean (expected true/false, 1/0 or yes/no)",
+                    "int": "not a whole number", "float": "not a number"}[spec.kind]
+            problem = pd.Series(f"invalid_{spec.kind}", index=raw.index[bad])
+            message = pd.Series(f"{spec.name} is {what}", index=raw.index[bad])
+            if spec.kind == "date":  # well-formed but beyond what a timestamp can hold
+                text = raw.loc[bad, spec.name].astype("string").str.strip()
+                iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).to_numpy(bool)
+                same_day_in_2000 = pd.to_datetime("2000" + text.str[4:], format="%Y-%m-%d",
+                                                  errors="coerce")
+                iso &= same_day_in_2000.notna().to_numpy()
+                problem[iso] = "date_out_of_range"
+                message[iso] = (f"{spec.name} is outside the plausible range "
+                                f"{schemas.MIN_DATE.date()} to {schemas.MAX_DATE.date()}")
+            rows = raw.loc[bad]
+            for prob, idx in problem.groupby(problem).groups.items():
+                failures.append(make_failures(region, table, file, rows.loc[idx], spec.name,
+                                              rows.loc[idx, spec.name], str(prob),
+                                              message.loc[idx]))
+    df["_line"] = raw["_line"].to_numpy()
+    df["_reason"] = pd.Series(pd.NA, index=df.index, dtype="string")
+
+    failures.append(_schema_failures(df, raw, region=region, table=table, file=file,
+                                     care_models=care_models, bad_cells=bad_cells))
+    found = [f for f in failures if len(f)]
+    if not found:
+        return df, empty_failures()
+    fails = pd.concat(found)
+    row_fails = fails[(fails["severity"] != "warning") & fails["line"].notna()]
+    for problem, idx in row_fails.groupby("problem", sort=False).groups.items():
+        mark_rows(df, df.index.isin(idx), str(problem))
+    return df, fails.reset_index(drop=True)
+
+
+def parse_column(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
+    """Numeric columns of Parquet files are taken as they are; everything else via schemas."""
+    if kind in ("int", "float") and pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        num = values.astype("float64")
+        if kind == "int":
+            frac = num.notna() & (np.floor(num.fillna(0)) != num.fillna(0))
+            return num.where(~frac).astype("Float64").astype("Int64"), frac
+        return num, pd.Series(False, index=values.index)
+    return schemas.parse_column(values, kind)
+
+
+def _schema_failures(df: pd.DataFrame, raw: pd.DataFrame, *, region: str, table: str, file: str,
+                     care_models: list[str], bad_cells: dict[str, pd.Series]) -> pd.DataFrame:
+    """Run the table's pandera schema lazily and turn its failure cases into failure rows."""
+    schema = schemas.input_schema(table, care_models)
+    try:
+        schema.validate(df.drop(columns=["_line", "_reason"]), lazy=True)
+        return empty_failures()
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    cases = cases[cases["index"].notna() & cases["column"].notna()]
+    out = []
+    for (column, check), grp in cases.groupby(["column", "check"], sort=False):
+        idx = pd.Index(grp["index"].astype(np.int64).unique())
+        if column in bad_cells:  # unparseable cells already reported as such
+            idx = idx[~bad_cells[column].loc[idx].to_numpy()]
+        if len(idx) == 0:
+            continue
+        check_s = str(check)
+        problem = next((p for key, p in _PANDERA_PROBLEM if key in check_s), "invalid_value")
+        values = raw[column].loc[idx] if column in raw.columns else pd.Series("", index=idx)
+        if problem == "missing_value":
+            message = f"{column} is required but empty"
+        elif problem == "unknown_code" and column == "service":
+            message = ("service is not a contract service code (data-contract.md) and is not "
+                       "mapped for this region in config service_code_map")
+        elif problem == "unknown_code" and column == "care_model":
+            message = (f"care_model is not one of the care models in config "
+                       f"({', '.join(care_models)})")
+        else:
+            message = f"{column} {check_s}" if "must" in check_s or "outside" in check_s \
+                else f"{column} fails check {check_s}"
+            message = message.replace(f"{column} {column} ", f"{column} ")
+        out.append(make_failures(region, table, file, raw.loc[idx], column, values, problem, message))
+    return pd.concat(out) if out else empty_failures()
+
+
+# ---------------------------------------------------------------------------
+# one region
+
+
+def ingest_region(
+    region_dir: str | Path,
+    *,
+    region: str | None = None,
+    care_models: list[str],
+    service_code_map: dict[str, str] | None = None,
+) -> RegionTables:
+    """Read, parse and check the four tables of one region folder.
+
+    Parameters
+    ----------
+    region_dir
+        Folder holding ``care_homes``, ``residents``, ``contacts`` and
+        ``admissions`` as ``.csv`` or ``.parquet``.
+    region
+        Region id (default: the folder name).
+    care_models
+        Care models a home may have (config ``care_models``).
+    service_code_map
+        Local service code -> contract code, applied before validation.
+
+    Returns
+    -------
+    RegionTables
+        Every row read, parsed to contract types, with ``_line`` and
+        ``_reason`` (missing = used), and the region's failures. A table that
+        cannot be used at all is empty and has a ``fatal`` failure.
+    """
+    from optimal_analysis import integrity
+
+    region_dir = Path(region_dir)
+    region = region or region_dir.name
+    tables: dict[str, pd.DataFrame] = {}
+    failures: list[pd.DataFrame] = []
+    files: dict[str, str] = {}
+    for table in TABLES:
+        try:
+            path = find_table_file(region_dir, table)
+        except InputFileError as exc:
+            failures.append(file_failure(region, table, f"{region}/{table}", str(exc), "ambiguous_file"))
+            tables[table] = empty_table(table)
+            continue
+        label = f"{region}/{path.name}" if path else f"{region}/{table}.csv"
+        files[table] = str(path) if path else ""
+        if path is None:
+            failures.append(file_failure(
+                region, table, label,
+                f"{label}: file not found (expected {table}.csv or {table}.parquet in "
+                f"{region_dir})", "missing_file"))
+            tables[table] = empty_table(table)
+            continue
+        try:
+            raw = read_raw(path)
+            df, fails = parse_table(
+                raw, region=region, table=table, file=label, care_models=list(care_models),
+                service_code_map=service_code_map if table == "contacts" else None)
+        except InputFileError as exc:
+            problem = "missing_column" if "missing required column" in str(exc) else "unreadable_file"
+            failures.append(file_failure(region, table, label, f"{label}: {exc}", problem))
+            tables[table] = empty_table(table)
+            continue
+        tables[table] = df
+        failures.append(fails)
+        log.info("%s: %d rows read", label, len(df))
+
+    label = {t: f"{region}/{Path(files[t]).name}" if files.get(t) else f"{region}/{t}"
+             for t in TABLES}
+    failures.append(integrity.check_care_homes(tables["care_homes"], region=region,
+                                               file=label["care_homes"]))
+    failures.append(integrity.check_residents(tables["residents"], tables["care_homes"],
+                                              region=region, file=label["residents"]))
+    for table in ("contacts", "admissions"):
+        failures.append(integrity.check_events(tables[table], tables["residents"], table=table,
+                                               region=region, file=label[table]))
+    if files.get("residents") and len(tables["residents"]) == 0:
+        failures.append(file_failure(
+            region, "residents", label["residents"],
+            f"{label['residents']}: region {region!r} has no residents (header only)",
+            "no_residents", severity="error"))
+    fails = pd.concat([f for f in failures if len(f)], ignore_index=True) if any(
+        len(f) for f in failures) else empty_failures()
+    return RegionTables(region=region, tables=tables, failures=fails, files=files)

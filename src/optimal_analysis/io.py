@@ -1,0 +1,84 @@
+"""File access for the pipeline: the only module (with the workflow scripts) that touches disk.
+
+Every write is atomic: the table is written to a temporary name in the target
+folder, flushed, then renamed over the target, so an interrupted run never
+leaves a partial file that a later step could read as complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = [
+    "atomic_path",
+    "file_sha256",
+    "read_parquet",
+    "write_csv",
+    "write_parquet",
+    "write_text",
+]
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
+
+    On an exception the temporary file is removed and ``path`` is left as it was.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _write(path: str | os.PathLike[str], writer: Callable[[Path], None]) -> None:
+    with atomic_path(path) as tmp:
+        writer(tmp)
+
+
+def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write ``df`` to Parquet atomically (no index, deterministic bytes for equal input)."""
+    _write(path, lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow"))
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], *, float_format: str = "%.10g") -> None:
+    """Write ``df`` to CSV atomically with a fixed float format, so reruns are byte-identical."""
+    _write(
+        path,
+        lambda tmp: df.to_csv(tmp, index=False, float_format=float_format, lineterminator="\n"),
+    )
+
+
+def write_text(text: str, path: str | os.PathLike[str]) -> None:
+    """Write UTF-8 ``text`` atomically."""
+    _write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None) -> pd.DataFrame:
+    """Read an interim Parquet table, optionally only ``columns``."""
+    return pd.read_parquet(path, columns=columns, engine="pyarrow")
+
+
+def file_sha256(path: str | os.PathLike[str], *, chunk_bytes: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file, read in chunks (inputs can be gigabytes)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(chunk_bytes), b""):
+            h.update(chunk)
+    return h.hexdigest()

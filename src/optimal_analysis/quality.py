@@ -1,0 +1,192 @@
+"""Combine the regions, check across them, and account for every row read.
+
+The data-quality accounting (``data_quality.csv``, results-contract.md) is
+computed in one place, from the ``_reason`` every row carries, so it balances
+by construction: for each region and table, ``rows_read`` equals ``rows_used``
+plus the ``rows_excluded`` of every reason. Its rows are one per region ×
+table × outcome: the outcome ``used`` (``rows_used`` set, ``rows_excluded`` 0)
+and one per exclusion reason (``rows_used`` 0).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from optimal_analysis.failures import FAILURE_COLUMNS, empty_failures, make_failures, mark_rows
+from optimal_analysis.schemas import TABLES
+
+log = logging.getLogger(__name__)
+
+ACCOUNTING_COLUMNS = ["region", "table", "rows_read", "rows_used", "rows_excluded", "reason"]
+USED = "used"
+
+
+class InputDataError(Exception):
+    """The input data break the data contract; the message says where and how."""
+
+
+def _cross_region_duplicates(tables: dict[str, dict[str, pd.DataFrame]], table: str,
+                             key: str, files: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """Ids used in more than one region: every copy is a failure (ids are dataset-wide)."""
+    stacked = pd.concat(
+        [pd.DataFrame({"region": r, key: t[table][key], "_line": t[table]["_line"],
+                       "ok": t[table]["_reason"].isna()})
+         for r, t in tables.items()], ignore_index=True)
+    stacked = stacked[stacked["ok"]]
+    n_regions = stacked.groupby(key)["region"].transform("nunique")
+    dup = stacked[n_regions > 1]
+    if dup.empty:
+        return empty_failures()
+    where = (dup["region"] + " line " + dup["_line"].astype(str))
+    everywhere = where.groupby(dup[key]).agg(", ".join)
+    out = []
+    for region, rows in dup.groupby("region", sort=True):
+        df = tables[region][table]
+        hit = df[key].isin(rows[key]).to_numpy() & df["_reason"].isna().to_numpy()
+        sub = df.loc[hit]
+        message = (f"{key} is used in more than one region (" + sub[key].map(everywhere) + ")")
+        out.append(make_failures(region, table, files[region][table], sub, key, sub[key],
+                                 "duplicate_id_across_regions", message))
+        mark_rows(df, hit, "duplicate_id_across_regions")
+    return pd.concat(out)
+
+
+def _cascade(t: dict[str, pd.DataFrame]) -> None:
+    """Residents of set-aside homes, and events of set-aside residents, are set aside too."""
+    homes_ok = t["care_homes"].loc[t["care_homes"]["_reason"].isna(), "care_home_id"]
+    res = t["residents"]
+    mark_rows(res, ~res["care_home_id"].isin(homes_ok).to_numpy(), "care_home_excluded")
+    res_ok = res.loc[res["_reason"].isna(), "resident_id"]
+    for table in ("contacts", "admissions"):
+        ev = t[table]
+        mark_rows(ev, ~ev["resident_id"].isin(res_ok).to_numpy(), "resident_excluded")
+
+
+def make_accounting(tables: dict[str, dict[str, pd.DataFrame]]) -> pd.DataFrame:
+    """One row per region × table × outcome of a row (see module docstring)."""
+    rows = []
+    for region in sorted(tables):
+        for table in TABLES:
+            reason = tables[region][table]["_reason"].fillna(USED)
+            counts = reason.value_counts()
+            n_read = int(counts.sum())
+            n_used = int(counts.get(USED, 0))
+            rows.append((region, table, n_read, n_used, 0, USED))
+            for r in sorted(k for k in counts.index if k != USED):
+                rows.append((region, table, n_read, 0, int(counts[r]), r))
+    acc = pd.DataFrame(rows, columns=ACCOUNTING_COLUMNS)
+    return acc
+
+
+def combine_regions(
+    tables: dict[str, dict[str, pd.DataFrame]],
+    failures: pd.DataFrame,
+    files: dict[str, dict[str, str]],
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+    """Check ids across regions, then stack the used rows of every region.
+
+    Parameters
+    ----------
+    tables
+        ``{region: {table: marked table}}`` from :func:`optimal_analysis.ingest.ingest_region`
+        (modified in place: cross-region exclusions are marked).
+    failures
+        The failures of every region, stacked.
+    files
+        ``{region: {table: file label}}`` for messages.
+
+    Returns
+    -------
+    combined, failures, accounting
+        ``combined[table]`` holds the used rows of every region with a
+        ``region`` column first (no ``_line``/``_reason``); failures gain the
+        cross-region ones and are sorted; accounting per :func:`make_accounting`.
+    """
+    extra = [_cross_region_duplicates(tables, "care_homes", "care_home_id", files),
+             _cross_region_duplicates(tables, "residents", "resident_id", files)]
+    for t in tables.values():
+        _cascade(t)
+    parts = [f for f in [failures, *extra] if len(f)]
+    all_fails = pd.concat(parts, ignore_index=True) if parts else empty_failures()
+    all_fails = all_fails[FAILURE_COLUMNS].copy()
+    all_fails["line"] = pd.array(all_fails["line"], dtype="Int64")
+    all_fails = all_fails.sort_values(["region", "table", "line", "column", "problem"],
+                                      na_position="first", kind="stable").reset_index(drop=True)
+    combined = {}
+    for table in TABLES:
+        parts = []
+        for region in sorted(tables):
+            df = tables[region][table]
+            used = df.loc[df["_reason"].isna()].drop(columns=["_line", "_reason"])
+            used.insert(0, "region", pd.Series(region, index=used.index, dtype="string"))
+            parts.append(used)
+        combined[table] = pd.concat(parts, ignore_index=True)
+    return combined, all_fails, make_accounting(tables)
+
+
+# ---------------------------------------------------------------------------
+# the stop gate
+
+
+def summarise_failures(failures: pd.DataFrame, *, max_groups: int = 25) -> str:
+    """A readable list of problems: one line per file × column × problem.
+
+    Each line names the file, the first line number, the column and the
+    offending value, the problem in words, and how many rows are alike (with
+    their first few line numbers).
+    """
+    if failures.empty:
+        return "no problems"
+    lines = []
+    keys = ["file", "column", "problem"]
+    f = failures.assign(_order=np.arange(len(failures)))
+    groups = f.groupby(keys, sort=False, dropna=False)
+    for _, g in list(groups)[:max_groups]:
+        first = g.iloc[0]
+        where = first["file"]
+        if pd.notna(first["line"]):
+            where += f", line {int(first['line'])}"
+        if first["column"]:
+            where += f", column {first['column']}"
+        value = f", value {first['value']!r}" if pd.notna(first["line"]) else ""
+        text = f"  {where}{value}: {first['message']}"
+        if len(g) > 1:
+            more = ", ".join(str(int(x)) for x in g["line"].dropna().iloc[1:6])
+            text += f" ({len(g)} rows like this" + (f"; also lines {more}" if more else "")
+            text += ", ...)" if len(g) > 6 else ")"
+        lines.append(text)
+    if groups.ngroups > max_groups:
+        lines.append(f"  ... and {groups.ngroups - max_groups} more kinds of problem")
+    return "\n".join(lines)
+
+
+def check_failures(failures: pd.DataFrame, *, on_invalid: str, failures_file: str) -> str:
+    """Raise :class:`InputDataError` if the failures must stop the run; else a summary.
+
+    ``fatal`` failures always stop the run; ``error`` failures stop it when
+    ``on_invalid`` is ``stop``. Warnings never do.
+    """
+    sev = failures["severity"]
+    fatal = failures[sev == "fatal"]
+    errors = failures[sev == "error"]
+    stop = len(fatal) > 0 or (on_invalid == "stop" and len(errors) > 0)
+    if stop:
+        shown = pd.concat([fatal, errors]) if on_invalid == "stop" else fatal
+        n_files = shown["file"].nunique()
+        head = (f"The input data break the data contract: {len(shown)} problem"
+                f"{'s' if len(shown) != 1 else ''} in {n_files} file{'s' if n_files != 1 else ''}."
+                " Nothing was analysed.")
+        tail = f"Every problem is listed in {failures_file}."
+        if len(fatal):
+            tail += " Files that cannot be read must be fixed before any run."
+        if len(errors) and on_invalid == "stop":
+            tail += (" To set invalid rows aside and analyse the rest, run with "
+                     "--config on_invalid=exclude (they are counted in data_quality.csv).")
+        raise InputDataError(f"{head}\n{summarise_failures(shown)}\n{tail}")
+    if len(errors):
+        return (f"{len(errors)} invalid rows set aside (on_invalid: exclude):\n"
+                + summarise_failures(errors))
+    return "no invalid rows"

@@ -1,0 +1,17 @@
+# Cohort: one row per resident with person-time and event counts, and the tidy events table.
+
+
+rule make_cohort:
+    input:
+        checked=R("data_quality/check_input.txt"),
+        tables=[R(f"interim/{t}.parquet") for t in TABLES],
+    output:
+        cohort=R("interim/cohort.parquet"),
+        events=R("interim/events.parquet"),
+    log:
+        R("logs/make_cohort.log"),
+    script:
+        "../scripts/make_cohort.py"
+
+
+ALL_OUTPUTS += [R("interim/cohort.parquet")]

@@ -1,0 +1,1 @@
+# costing stage: see docs/developing.md

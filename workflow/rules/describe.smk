@@ -1,0 +1,1 @@
+# describe stage: see docs/developing.md

@@ -1,0 +1,51 @@
+# Ingest: each region read and validated on its own (parallel), then combined and checked.
+
+TABLES = ["care_homes", "residents", "contacts", "admissions"]
+
+
+rule ingest_region:
+    input:
+        region_files,
+    output:
+        tables=[R(f"interim/regions/{{region}}/{t}.parquet") for t in TABLES],
+        failures=R("interim/regions/{region}/failures.parquet"),
+    params:
+        region_dir=lambda w: str(DATA_DIR / w.region),
+        care_models=config["care_models"],
+        service_code_map=lambda w: config["service_code_map"].get(w.region, {}),
+    log:
+        R("logs/ingest_region/{region}.log"),
+    script:
+        "../scripts/ingest_region.py"
+
+
+rule combine_regions:
+    input:
+        tables=expand(R("interim/regions/{region}/{table}.parquet"), region=REGIONS, table=TABLES),
+        failures=expand(R("interim/regions/{region}/failures.parquet"), region=REGIONS),
+    output:
+        tables=[R(f"interim/{t}.parquet") for t in TABLES],
+        accounting=R("data_quality/data_quality.csv"),
+        failures=R("data_quality/failures.csv"),
+    params:
+        regions=REGIONS,
+    log:
+        R("logs/combine_regions.log"),
+    script:
+        "../scripts/combine_regions.py"
+
+
+rule check_input:
+    input:
+        failures=R("data_quality/failures.csv"),
+    output:
+        R("data_quality/check_input.txt"),
+    params:
+        on_invalid=config["on_invalid"],
+    log:
+        R("logs/check_input.log"),
+    script:
+        "../scripts/check_input.py"
+
+
+ALL_OUTPUTS += [R("data_quality/data_quality.csv"), R("data_quality/check_input.txt")]

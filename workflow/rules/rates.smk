@@ -1,0 +1,1 @@
+# rates stage: see docs/developing.md

@@ -1,0 +1,1 @@
+# survival stage: see docs/developing.md
