@@ -41,53 +41,71 @@ def make_events(residents: pd.DataFrame, contacts: pd.DataFrame,
                 admissions: pd.DataFrame) -> pd.DataFrame:
     """Stack contacts and admissions into one tidy events table.
 
-    ``residents`` must already carry ``care_home_id``, ``care_model``,
-    ``entry_date`` and ``exit_date``; every event's resident must be in it.
-    Rows are sorted by resident, date, event type and item, so the table
-    does not depend on input row order.
+    ``residents`` must be sorted by resident_id and carry ``region``,
+    ``care_home_id``, ``care_model``, ``entry_date`` and ``exit_date``; every
+    event's resident must be in it. Rows are sorted by resident, date, event
+    type, item, n and bed days, so the table does not depend on input row
+    order.
     """
-    res = residents.set_index("resident_id")
-    parts = []
-    for kind, df, date_col in (("contact", contacts, "contact_date"),
-                               ("admission", admissions, "admission_date")):
-        unknown = ~df["resident_id"].isin(res.index)
-        if unknown.any():
-            raise CohortError(f"{int(unknown.sum())} {kind}s of residents not in the cohort, e.g. "
-                              f"{df.loc[unknown, 'resident_id'].iloc[0]!r}")
-        r = res.loc[df["resident_id"]]
-        date = df[date_col].to_numpy()
-        if kind == "contact":
-            item = df["service"].astype("string").to_numpy()
-            n = df["n"].astype(np.int64).to_numpy()
+    return _events_and_positions(residents, contacts, admissions)[0]
+
+
+def _events_and_positions(residents: pd.DataFrame, contacts: pd.DataFrame,
+                          admissions: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The events table and, for each event, its resident's row in ``residents``.
+
+    Each event's resident is looked up once (a hash join to a row position);
+    everything after is positional numpy work, built into one frame at the
+    end, so this scales to tens of millions of rows.
+    """
+    rid_index = pd.Index(residents["resident_id"])
+    entry = residents["entry_date"].to_numpy(dtype="datetime64[ns]")
+    exit_ = residents["exit_date"].to_numpy(dtype="datetime64[ns]")
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in
+                                         ("pos", "kind", "date", "n", "discharge", "bed")}
+    items = []
+    for kind, df, date_col in ((1, contacts, "contact_date"), (0, admissions, "admission_date")):
+        pos = rid_index.get_indexer(df["resident_id"])
+        if (pos < 0).any():
+            raise CohortError(f"{int((pos < 0).sum())} events of residents not in the cohort, "
+                              f"e.g. {df['resident_id'][pos < 0].iloc[0]!r}")
+        date = df[date_col].to_numpy(dtype="datetime64[ns]")
+        if kind == 1:
+            items.append(df["service"].astype("string[pyarrow]").array)
+            n = df["n"].to_numpy(dtype=np.int64)
             discharge = np.full(len(df), np.datetime64("NaT"), dtype="datetime64[ns]")
-            bed_days = np.zeros(len(df), dtype=np.int64)
+            bed = np.zeros(len(df), dtype=np.int64)
         else:
-            item = (df["method"].astype("string") + "_admission").to_numpy()
+            items.append((df["method"].astype("string[pyarrow]") + "_admission").array)
             n = np.ones(len(df), dtype=np.int64)
-            discharge = df["discharge_date"].to_numpy()
-            end = np.where(pd.isna(discharge), r["exit_date"].to_numpy(),
-                           np.minimum(discharge, r["exit_date"].to_numpy()))
-            bed_days = _days(pd.Series(end - date))
-        parts.append(pd.DataFrame({
-            "resident_id": df["resident_id"].astype("string").to_numpy(),
-            "region": r["region"].to_numpy(),
-            "care_home_id": r["care_home_id"].to_numpy(),
-            "care_model": r["care_model"].to_numpy(),
-            "event_type": kind,
-            "item": item,
-            "event_date": date,
-            "day": _days(pd.Series(date - r["entry_date"].to_numpy())) + 1,
-            "n": n,
-            "discharge_date": discharge,
-            "bed_days": bed_days,
-        }))
-    events = pd.concat(parts, ignore_index=True)
-    for col in ("resident_id", "region", "care_home_id", "care_model", "event_type", "item"):
-        events[col] = events[col].astype("string")
+            discharge = df["discharge_date"].to_numpy(dtype="datetime64[ns]")
+            end = np.where(np.isnat(discharge), exit_[pos], np.minimum(discharge, exit_[pos]))
+            bed = (end - date).astype("timedelta64[D]").astype(np.int64)
+        for key, arr in (("pos", pos), ("kind", np.full(len(df), kind, np.int8)), ("date", date),
+                         ("n", n), ("discharge", discharge), ("bed", bed)):
+            cols[key].append(arr)
+    a = {k: np.concatenate(v) for k, v in cols.items()}
+    item = pd.concat([pd.Series(i) for i in items], ignore_index=True)
+    item_code, item_names = pd.factorize(item, sort=True)
+    # admission (kind 0) before contact (kind 1) on the same day, then item, n, bed days
+    order = np.lexsort((a["bed"], a["n"], item_code, a["kind"], a["date"].view(np.int64), a["pos"]))
+    pos = a["pos"][order]
+    kind_names = np.array(["admission", "contact"], dtype=object)
+    events = pd.DataFrame({
+        **{col: pd.Series(residents[col].astype("string[pyarrow]").array.take(pos), copy=False)
+           for col in ("resident_id", "region", "care_home_id", "care_model")},
+        "event_type": pd.Categorical.from_codes(a["kind"][order], kind_names).astype(
+            "string[pyarrow]"),
+        "item": pd.Series(item.array.take(order), copy=False),
+        "event_date": a["date"][order],
+        "day": (a["date"][order] - entry[pos]).astype("timedelta64[D]").astype(np.int64) + 1,
+        "n": a["n"][order],
+        "discharge_date": a["discharge"][order],
+        "bed_days": a["bed"][order],
+    })
     if (events["bed_days"] < 0).any() or (events["day"] < 1).any():
         raise CohortError("events outside follow-up reached the cohort stage")
-    return events.sort_values(["resident_id", "event_date", "event_type", "item", "n", "bed_days"],
-                              kind="stable", ignore_index=True)
+    return events, pos
 
 
 def make_cohort(care_homes: pd.DataFrame, residents: pd.DataFrame, contacts: pd.DataFrame,
@@ -117,27 +135,33 @@ def make_cohort(care_homes: pd.DataFrame, residents: pd.DataFrame, contacts: pd.
     res["nursing"] = res["nursing"].astype(bool)
     res["dementia"] = res["dementia"].astype(bool)
 
-    events = make_events(res, contacts, admissions)
-    idx = pd.Index(res["resident_id"]).get_indexer(events["resident_id"])
+    events, idx = _events_and_positions(res, contacts, admissions)
     n_res = len(res)
 
     def total(mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return np.bincount(idx[mask], weights=weights[mask], minlength=n_res).astype(np.int64)
 
-    item = events["item"].to_numpy(dtype=object)
+    codes, names = pd.factorize(events["item"])
+    names = np.asarray(names, dtype=object)
+
+    def is_item(name: str) -> np.ndarray:
+        hit = np.flatnonzero(names == name)
+        return codes == hit[0] if len(hit) else np.zeros(len(codes), dtype=bool)
+
     n = events["n"].to_numpy()
     bed = events["bed_days"].to_numpy()
     is_contact = (events["event_type"] == "contact").to_numpy()
     for outcome in ("emergency_admission", "elective_admission", "ae", "ambulance"):
-        res[outcome] = total(item == outcome, n)
+        res[outcome] = total(is_item(outcome), n)
     res["contacts"] = total(is_contact, n)
-    res["emergency_bed_days"] = total(item == "emergency_admission", bed)
-    res["elective_bed_days"] = total(item == "elective_admission", bed)
+    emergency = is_item("emergency_admission")
+    res["emergency_bed_days"] = total(emergency, bed)
+    res["elective_bed_days"] = total(is_item("elective_admission"), bed)
     res["bed_days"] = res["emergency_bed_days"] + res["elective_bed_days"]
     res["days_at_risk"] = res["follow_up_days"] - res["bed_days"]
 
     # First emergency admission: events are sorted by resident and date.
-    emerg = events.loc[item == "emergency_admission", ["resident_id", "day"]]
+    emerg = events.loc[emergency, ["resident_id", "day"]]
     first = emerg.drop_duplicates("resident_id").set_index("resident_id")["day"]
     first_day = res["resident_id"].map(first)
     has = first_day.notna().to_numpy()

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 __all__ = [
     "atomic_path",
@@ -70,9 +72,18 @@ def write_text(text: str, path: str | os.PathLike[str]) -> None:
     _write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+_ARROW_STRINGS = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
+
+
 def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None) -> pd.DataFrame:
-    """Read an interim Parquet table, optionally only ``columns``."""
-    return pd.read_parquet(path, columns=columns, engine="pyarrow")
+    """Read an interim Parquet table, optionally only ``columns``.
+
+    Text columns come back as Arrow-backed strings (``string[pyarrow]``):
+    compact, and an order of magnitude faster to read than Python objects at
+    national scale.
+    """
+    table = pq.read_table(path, columns=columns)
+    return table.to_pandas(types_mapper=_ARROW_STRINGS.get)
 
 
 def file_sha256(path: str | os.PathLike[str], *, chunk_bytes: int = 1 << 20) -> str:

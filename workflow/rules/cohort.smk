@@ -8,6 +8,8 @@ rule make_cohort:
     output:
         cohort=R("interim/cohort.parquet"),
         events=R("interim/events.parquet"),
+    benchmark:
+        R("benchmarks/make_cohort.tsv")
     log:
         R("logs/make_cohort.log"),
     script:

@@ -1,1 +1,69 @@
-# costing stage: see docs/developing.md
+# costing stage: unit costs re-based to the reporting price year, every event costed,
+# costs per resident-year with cluster-bootstrap CIs (optimal_analysis.costing);
+# see docs/unit_costs.md. The cost tables come from config (unit_costs, inflation), so
+# `--config unit_costs=PATH inflation=PATH` swaps them with no code change.
+
+
+rule costs:
+    input:
+        cohort=R("interim/cohort.parquet"),
+        events=R("interim/events.parquet"),
+        unit_costs=config["unit_costs"],
+        inflation=config["inflation"],
+    output:
+        costs=R("tables/costs.csv"),
+        sensitivity=R("tables/costs_sensitivity.csv"),
+        resident_costs=R("interim/resident_costs.parquet"),
+    params:
+        price_year=config["price_year"],
+        scheme=config["hospital_costing"],
+        replicates=config["bootstrap_replicates"],
+        seed=config["seed"],
+    benchmark:
+        R("benchmarks/costs.tsv")
+    log:
+        R("logs/costs.log"),
+    script:
+        "../scripts/costs.py"
+
+
+rule plot_costs:
+    input:
+        table=R("tables/costs.csv"),
+    output:
+        png=R("figures/costs_by_service_group.png"),
+        svg=R("figures/costs_by_service_group.svg"),
+    params:
+        care_models=config["care_models"],
+    benchmark:
+        R("benchmarks/plot_costs.tsv")
+    log:
+        R("logs/plot_costs.log"),
+    script:
+        "../scripts/plot_costs.py"
+
+
+rule plot_resident_costs:
+    input:
+        table=R("interim/resident_costs.parquet"),
+    output:
+        png=R("figures/resident_cost_distribution.png"),
+        svg=R("figures/resident_cost_distribution.svg"),
+    params:
+        care_models=config["care_models"],
+    benchmark:
+        R("benchmarks/plot_resident_costs.tsv")
+    log:
+        R("logs/plot_resident_costs.log"),
+    script:
+        "../scripts/plot_resident_costs.py"
+
+
+ALL_OUTPUTS += [
+    R("tables/costs.csv"),
+    R("tables/costs_sensitivity.csv"),
+    R("figures/costs_by_service_group.png"),
+    R("figures/costs_by_service_group.svg"),
+    R("figures/resident_cost_distribution.png"),
+    R("figures/resident_cost_distribution.svg"),
+]

@@ -1,0 +1,32 @@
+"""Rule costs: cost every event at the reporting price year; costs.csv with bootstrap CIs."""
+
+import numpy as np
+import pandas as pd
+
+from optimal_analysis.costing import make_cost_tables
+from optimal_analysis.io import read_parquet, write_csv, write_parquet
+from optimal_analysis.logs import setup_logging
+
+snakemake = globals()["snakemake"]
+log = setup_logging(snakemake.log[0])
+inp, out, params = snakemake.input, snakemake.output, snakemake.params
+
+log.info("unit costs: %s; inflation index: %s; price year %s; hospital costing %s",
+         inp.unit_costs, inp.inflation, params.price_year, params.scheme)
+costs, sensitivity, resident_costs = make_cost_tables(
+    read_parquet(inp.events),
+    read_parquet(inp.cohort),
+    pd.read_csv(inp.unit_costs),
+    pd.read_csv(inp.inflation),
+    price_year=params.price_year,
+    scheme=params.scheme,
+    replicates=params.replicates,
+    rng=np.random.default_rng(params.seed),
+    unit_costs_name=str(inp.unit_costs),
+    inflation_name=str(inp.inflation),
+)
+write_csv(costs, out.costs)
+write_csv(sensitivity, out.sensitivity)
+write_parquet(resident_costs, out.resident_costs)
+log.info("wrote %s (%d rows), %s (%d rows) and %s", out.costs, len(costs), out.sensitivity,
+         len(sensitivity), out.resident_costs)
