@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 __all__ = [
     "atomic_path",
     "file_sha256",
+    "save_figure",
     "read_parquet",
     "write_csv",
     "write_parquet",
@@ -93,3 +94,22 @@ def file_sha256(path: str | os.PathLike[str], *, chunk_bytes: int = 1 << 20) -> 
         for chunk in iter(lambda: fh.read(chunk_bytes), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def save_figure(fig, paths: dict[str, str | os.PathLike[str]] | list[str], *, dpi: int = 200) -> None:  # type: ignore[no-untyped-def]
+    """Save a matplotlib figure to each path atomically, byte-identical across runs.
+
+    The format comes from each path's suffix (``.png``, ``.svg``, ``.pdf``).
+    Creation dates and software stamps are left out of the files, and SVG
+    element ids are salted with a constant, so the same figure always gives
+    the same bytes.
+    """
+    import matplotlib
+
+    targets = list(paths.values()) if isinstance(paths, dict) else list(paths)
+    with matplotlib.rc_context({"svg.hashsalt": "optimal-analysis"}):
+        for path in targets:
+            fmt = Path(path).suffix.lstrip(".")
+            metadata = {"Date": None} if fmt in ("svg", "pdf") else {"Software": None}
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)

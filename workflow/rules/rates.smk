@@ -1,1 +1,88 @@
-# rates stage: see docs/developing.md
+# rates stage: crude rates, rate-ratio models, standardised rates (optimal_analysis.rates,
+# optimal_analysis.rate_models); see docs/developing.md
+
+
+rule crude_rates:
+    input:
+        cohort=R("interim/cohort.parquet"),
+    output:
+        table=R("tables/crude_rates.csv"),
+    log:
+        R("logs/crude_rates.log"),
+    benchmark:
+        R("benchmarks/crude_rates.tsv")
+    params:
+        care_models=config["care_models"],
+    script:
+        "../scripts/crude_rates.py"
+
+
+rule plot_crude_rates:
+    input:
+        table=R("tables/crude_rates.csv"),
+    output:
+        png=R("figures/crude_rates.png"),
+        svg=R("figures/crude_rates.svg"),
+    log:
+        R("logs/plot_crude_rates.log"),
+    benchmark:
+        R("benchmarks/plot_crude_rates.tsv")
+    params:
+        care_models=config["care_models"],
+    script:
+        "../scripts/plot_crude_rates.py"
+
+
+ALL_OUTPUTS += [
+    R("tables/crude_rates.csv"),
+    R("figures/crude_rates.png"),
+    R("figures/crude_rates.svg"),
+]
+
+
+rule rate_models:
+    input:
+        cohort=R("interim/cohort.parquet"),
+    output:
+        rate_ratios=R("tables/rate_ratios.csv"),
+        standardised=R("tables/standardised_rates.csv"),
+        caveats=R("tables/caveats.csv"),
+    log:
+        R("logs/rate_models.log"),
+    benchmark:
+        R("benchmarks/rate_models.tsv")
+    params:
+        reference=config["reference_care_model"],
+        care_models=config["care_models"],
+        covariates=config["covariates"],
+        outcomes=config["rate_outcomes"],
+        few_clusters_threshold=config["few_clusters_threshold"],
+        wild_bootstrap_replicates=config["wild_bootstrap_replicates"],
+        seed=config["seed"],
+    script:
+        "../scripts/rate_models.py"
+
+
+rule plot_rate_ratios:
+    input:
+        table=R("tables/rate_ratios.csv"),
+    output:
+        png=R("figures/rate_ratios_forest.png"),
+        svg=R("figures/rate_ratios_forest.svg"),
+    log:
+        R("logs/plot_rate_ratios.log"),
+    benchmark:
+        R("benchmarks/plot_rate_ratios.tsv")
+    params:
+        care_models=config["care_models"],
+    script:
+        "../scripts/plot_rate_ratios.py"
+
+
+ALL_OUTPUTS += [
+    R("tables/rate_ratios.csv"),
+    R("tables/standardised_rates.csv"),
+    R("tables/caveats.csv"),
+    R("figures/rate_ratios_forest.png"),
+    R("figures/rate_ratios_forest.svg"),
+]

@@ -1,0 +1,27 @@
+"""Rule rate_models: rate ratios, standardised rates and design caveats by care model."""
+
+import numpy as np
+
+from optimal_analysis.io import read_parquet, write_csv
+from optimal_analysis.logs import setup_logging
+from optimal_analysis.rate_models import make_rate_models
+
+snakemake = globals()["snakemake"]
+log = setup_logging(snakemake.log[0])
+p = snakemake.params
+
+cohort = read_parquet(snakemake.input.cohort)
+results = make_rate_models(
+    cohort,
+    reference=p.reference,
+    care_models=p.care_models,
+    covariates=p.covariates,
+    outcomes=p.outcomes,
+    few_clusters_threshold=p.few_clusters_threshold,
+    wild_bootstrap_replicates=p.wild_bootstrap_replicates,
+    rng=np.random.default_rng(p.seed),
+)
+write_csv(results.rate_ratios, snakemake.output.rate_ratios)
+write_csv(results.standardised_rates, snakemake.output.standardised)
+write_csv(results.caveats, snakemake.output.caveats)
+log.info("wrote %d rate ratios", len(results.rate_ratios))
