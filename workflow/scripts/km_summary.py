@@ -1,0 +1,17 @@
+"""Rule km_summary: median survival and restricted mean survival time by care model."""
+
+from optimal_analysis.io import read_parquet, write_csv
+from optimal_analysis.logs import setup_logging
+from optimal_analysis.survival import make_km_summary
+
+snakemake = globals()["snakemake"]
+log = setup_logging(snakemake.log[0])
+
+cohort = read_parquet(snakemake.input.cohort)
+table = make_km_summary(
+    cohort,
+    rmst_horizon_days=snakemake.params.rmst_horizon_days,
+    care_models=snakemake.params.care_models,
+)
+write_csv(table, snakemake.output.table)
+log.info("wrote %s (%d rows)", snakemake.output.table, len(table))
