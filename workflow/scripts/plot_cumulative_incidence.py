@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from optimal_analysis.figures.survival import plot_cumulative_incidence
-from optimal_analysis.io import atomic_path
+from optimal_analysis.io import save_figure
 from optimal_analysis.logs import setup_logging
 
 snakemake = globals()["snakemake"]
@@ -18,8 +18,6 @@ for ax, event in zip(axes, ["emergency_admission", "death"], strict=True):
         table, event=event, at_risk=at_risk, ax=ax, care_models=snakemake.params.care_models
     )
 fig.subplots_adjust(bottom=0.36, left=0.1, right=0.98, wspace=0.16)
-for path, fmt in [(snakemake.output.png, "png"), (snakemake.output.svg, "svg")]:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=fmt, dpi=200)
+save_figure(fig, [snakemake.output.png, snakemake.output.svg])
 plt.close(fig)
 log.info("wrote %s and %s", snakemake.output.png, snakemake.output.svg)

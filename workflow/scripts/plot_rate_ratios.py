@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from optimal_analysis.figures.rates import plot_rate_ratios
-from optimal_analysis.io import atomic_path
+from optimal_analysis.io import save_figure
 from optimal_analysis.logs import setup_logging
 
 snakemake = globals()["snakemake"]
@@ -12,8 +12,6 @@ log = setup_logging(snakemake.log[0])
 
 table = pd.read_csv(snakemake.input.table)
 ax = plot_rate_ratios(table, care_models=snakemake.params.care_models)
-for path, fmt in [(snakemake.output.png, "png"), (snakemake.output.svg, "svg")]:
-    with atomic_path(path) as tmp:
-        ax.figure.savefig(tmp, format=fmt, dpi=200)
+save_figure(ax.figure, [snakemake.output.png, snakemake.output.svg])
 plt.close(ax.figure)
 log.info("wrote %s and %s", snakemake.output.png, snakemake.output.svg)

@@ -3,7 +3,7 @@
 import matplotlib.pyplot as plt
 
 from optimal_analysis.figures.costs import plot_resident_cost_distribution
-from optimal_analysis.io import atomic_path, read_parquet
+from optimal_analysis.io import read_parquet, save_figure
 from optimal_analysis.logs import setup_logging
 
 snakemake = globals()["snakemake"]
@@ -11,8 +11,6 @@ log = setup_logging(snakemake.log[0])
 
 table = read_parquet(snakemake.input.table)
 ax = plot_resident_cost_distribution(table, care_models=snakemake.params.care_models)
-for path, fmt in [(snakemake.output.png, "png"), (snakemake.output.svg, "svg")]:
-    with atomic_path(path) as tmp:
-        ax.figure.savefig(tmp, format=fmt, dpi=200)
+save_figure(ax.figure, [snakemake.output.png, snakemake.output.svg])
 plt.close(ax.figure)
 log.info("wrote %s and %s", snakemake.output.png, snakemake.output.svg)
