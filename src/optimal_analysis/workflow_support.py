@@ -82,3 +82,23 @@ def discover_regions(data_dir: str | Path, regions: Sequence[str] = ()) -> list[
         raise ConfigError(f"data_dir {str(data_dir)!r} has no region sub-folders; a dataset is a "
                           "folder with one sub-folder per region (see docs/data-contract.md)")
     return found
+
+
+def results_path(results_dir: str | Path):  # type: ignore[no-untyped-def]
+    """``R(path)``: a function giving ``path`` under ``results_dir`` (as a string)."""
+    root = Path(results_dir)
+    return lambda path: str(root / path)
+
+
+def region_files(data_dir: str | Path):  # type: ignore[no-untyped-def]
+    """An input function: the table files of the region named by the ``region`` wildcard.
+
+    Listing the files as inputs makes an edited input rerun its region's ingest.
+    """
+    root = Path(data_dir)
+
+    def files(wildcards) -> list[str]:  # type: ignore[no-untyped-def]
+        folder = root / wildcards.region
+        return sorted(str(p) for p in folder.iterdir() if p.suffix in (".csv", ".parquet"))
+
+    return files

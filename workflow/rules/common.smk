@@ -1,28 +1,19 @@
-# Shared helpers of the rule files: result paths, region discovery, the target list.
+# Shared settings of the rule files: result paths, regions, the target list.
+# Logic lives in optimal_analysis.workflow_support, where it is tested.
 import re
 from pathlib import Path
 
-from optimal_analysis.workflow_support import discover_regions
-
+from optimal_analysis.workflow_support import discover_regions, region_files, results_path
 
 DATA_DIR = Path(config["data_dir"])
-RESULTS_DIR = Path(config["results_dir"])
 REGIONS = discover_regions(DATA_DIR, config["regions"])
-
+# R("tables/x.csv") -> a path under results_dir
+R = results_path(config["results_dir"])
+# input function: the table files of one region
+REGION_FILES = region_files(DATA_DIR)
 # Each rule file appends its final targets; `rule all` (in the Snakefile) asks for them.
 ALL_OUTPUTS = []
 
 
-def R(path):
-    """A path under results_dir."""
-    return str(RESULTS_DIR / path)
-
-
 wildcard_constraints:
     region="|".join(re.escape(str(r)) for r in REGIONS) if REGIONS else "[^/]+",
-
-
-def region_files(wildcards):
-    """The table files of one region (so an edited input reruns its ingest)."""
-    folder = DATA_DIR / wildcards.region
-    return sorted(str(p) for p in folder.iterdir() if p.suffix in (".csv", ".parquet"))

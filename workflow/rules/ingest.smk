@@ -5,7 +5,7 @@ TABLES = ["care_homes", "residents", "contacts", "admissions"]
 
 rule ingest_region:
     input:
-        region_files,
+        REGION_FILES,
     output:
         tables=[R(f"interim/regions/{{region}}/{t}.parquet") for t in TABLES],
         failures=R("interim/regions/{region}/failures.parquet"),
