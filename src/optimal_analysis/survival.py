@@ -360,3 +360,34 @@ def _ph_test(fit, outcome, adjustment, data, names, levels, covariates, transfor
         time, event = data["time_to_admission_days"], data["admission_status"].astype(int) == 1
     z = cox_zph(fit, time, event, terms, transform=transform)
     return z.assign(outcome=outcome, model="cox", adjustment=adjustment, transform=transform)
+
+
+def make_survival_tables(
+    cohort: pd.DataFrame,
+    *,
+    reference: str,
+    covariates: Sequence[str],
+    at_risk_days: Sequence[int],
+    rmst_horizon_days: int,
+    care_models: Sequence[str] | None = None,
+    ph_transform: str = "km",
+    alpha: float = 0.05,
+) -> dict[str, pd.DataFrame]:
+    """Every table of the survival stage, by its file name (one job, one read of the cohort).
+
+    Keys: ``cumulative_incidence``, ``at_risk``, ``hazard_ratios``,
+    ``ph_tests``, ``km``, ``km_summary``; see the ``make_*`` functions.
+    """
+    models = make_survival_models(cohort, reference=reference, covariates=covariates,
+                                  care_models=care_models, ph_transform=ph_transform,
+                                  alpha=alpha)
+    return {
+        "cumulative_incidence": make_cumulative_incidence(cohort, care_models=care_models,
+                                                          alpha=alpha),
+        "at_risk": make_at_risk(cohort, days=at_risk_days, care_models=care_models),
+        "hazard_ratios": models.hazard_ratios,
+        "ph_tests": models.ph_tests,
+        "km": make_km(cohort, care_models=care_models, alpha=alpha),
+        "km_summary": make_km_summary(cohort, rmst_horizon_days=rmst_horizon_days,
+                                      care_models=care_models, alpha=alpha),
+    }

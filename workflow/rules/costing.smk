@@ -29,10 +29,11 @@ rule costs:
 
 rule plot_costs:
     input:
-        table=R("tables/costs.csv"),
+        costs=R("tables/costs.csv"),
+        resident_costs=R("interim/resident_costs.parquet"),
     output:
-        png=R("figures/costs_by_service_group.png"),
-        svg=R("figures/costs_by_service_group.svg"),
+        by_service_group=[R(f"figures/costs_by_service_group.{x}") for x in ("png", "svg")],
+        distribution=[R(f"figures/resident_cost_distribution.{x}") for x in ("png", "svg")],
     params:
         care_models=config["care_models"],
     benchmark:
@@ -41,22 +42,6 @@ rule plot_costs:
         R("logs/plot_costs.log"),
     script:
         "../scripts/plot_costs.py"
-
-
-rule plot_resident_costs:
-    input:
-        table=R("interim/resident_costs.parquet"),
-    output:
-        png=R("figures/resident_cost_distribution.png"),
-        svg=R("figures/resident_cost_distribution.svg"),
-    params:
-        care_models=config["care_models"],
-    benchmark:
-        R("benchmarks/plot_resident_costs.tsv")
-    log:
-        R("logs/plot_resident_costs.log"),
-    script:
-        "../scripts/plot_resident_costs.py"
 
 
 ALL_OUTPUTS += [

@@ -1,1 +1,49 @@
-# describe stage: see docs/developing.md
+# describe stage: baseline table, service use, cohort summary and the flow of records
+# (optimal_analysis.describe); see docs/developing.md
+
+
+DESCRIBE_TABLES = ["baseline", "service_use", "cohort_summary", "data_flow"]
+
+
+rule describe:
+    input:
+        cohort=R("interim/cohort.parquet"),
+        events=R("interim/events.parquet"),
+        data_quality=R("data_quality/data_quality.csv"),
+    output:
+        **{t: R(f"tables/{t}.csv") for t in DESCRIBE_TABLES},
+    log:
+        R("logs/describe.log"),
+    benchmark:
+        R("benchmarks/describe.tsv")
+    params:
+        reference=config["reference_care_model"],
+        care_models=config["care_models"],
+    script:
+        "../scripts/describe.py"
+
+
+rule plot_service_use:
+    input:
+        table=R("published/tables/service_use.csv"),
+    output:
+        png=R("figures/service_use.png"),
+        svg=R("figures/service_use.svg"),
+    log:
+        R("logs/plot_service_use.log"),
+    benchmark:
+        R("benchmarks/plot_service_use.tsv")
+    params:
+        care_models=config["care_models"],
+    script:
+        "../scripts/plot_service_use.py"
+
+
+ALL_OUTPUTS += [
+    R("tables/baseline.csv"),
+    R("tables/service_use.csv"),
+    R("tables/cohort_summary.csv"),
+    R("tables/data_flow.csv"),
+    R("figures/service_use.png"),
+    R("figures/service_use.svg"),
+]

@@ -17,22 +17,6 @@ rule crude_rates:
         "../scripts/crude_rates.py"
 
 
-rule plot_crude_rates:
-    input:
-        table=R("tables/crude_rates.csv"),
-    output:
-        png=R("figures/crude_rates.png"),
-        svg=R("figures/crude_rates.svg"),
-    log:
-        R("logs/plot_crude_rates.log"),
-    benchmark:
-        R("benchmarks/plot_crude_rates.tsv")
-    params:
-        care_models=config["care_models"],
-    script:
-        "../scripts/plot_crude_rates.py"
-
-
 ALL_OUTPUTS += [
     R("tables/crude_rates.csv"),
     R("figures/crude_rates.png"),
@@ -63,20 +47,21 @@ rule rate_models:
         "../scripts/rate_models.py"
 
 
-rule plot_rate_ratios:
+rule plot_rates:
     input:
-        table=R("tables/rate_ratios.csv"),
+        crude_rates=R("tables/crude_rates.csv"),
+        rate_ratios=R("tables/rate_ratios.csv"),
     output:
-        png=R("figures/rate_ratios_forest.png"),
-        svg=R("figures/rate_ratios_forest.svg"),
+        crude_rates=[R(f"figures/crude_rates.{x}") for x in ("png", "svg")],
+        rate_ratios_forest=[R(f"figures/rate_ratios_forest.{x}") for x in ("png", "svg")],
     log:
-        R("logs/plot_rate_ratios.log"),
+        R("logs/plot_rates.log"),
     benchmark:
-        R("benchmarks/plot_rate_ratios.tsv")
+        R("benchmarks/plot_rates.tsv")
     params:
         care_models=config["care_models"],
     script:
-        "../scripts/plot_rate_ratios.py"
+        "../scripts/plot_rates.py"
 
 
 ALL_OUTPUTS += [

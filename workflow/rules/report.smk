@@ -1,1 +1,119 @@
-# report stage: see docs/developing.md
+# report stage: disclosure control of the published tables (optimal_analysis.disclosure) and the
+# self-contained HTML report (optimal_analysis.report); see docs/developing.md
+from optimal_analysis.disclosure import TABLE_SPECS
+from optimal_analysis.figures.published import FIGURE_TABLES
+
+# What each report section shows: published tables and figures (path under figures/, no
+# suffix). This is the one place the report is wired; a name listed here must be produced by
+# some rule. Figures under published/ are redrawn from the disclosed tables (rule
+# plot_published); the others are drawn from aggregates with nothing to suppress.
+REPORT_SECTIONS = {
+    "data": {"tables": ["cohort_summary", "data_flow"], "figures": []},
+    "residents": {"tables": ["baseline"], "figures": []},
+    "service_use": {"tables": ["service_use"], "figures": ["service_use"]},
+    "costs": {
+        "tables": ["costs", "costs_sensitivity"],
+        "figures": ["published/costs_by_service_group"],
+    },
+    "admissions": {
+        "tables": ["crude_rates", "rate_ratios", "standardised_rates"],
+        "figures": ["published/crude_rates", "published/rate_ratios_forest"],
+    },
+    "survival": {
+        "tables": ["hazard_ratios", "km_summary", "ph_tests"],
+        "figures": ["published/cumulative_incidence", "published/km"],
+    },
+}
+
+
+# The report's inputs, from REPORT_SECTIONS.
+REPORT_FIGURE_NAMES = list(
+    dict.fromkeys(n for s in REPORT_SECTIONS.values() for n in s["figures"])
+)
+REPORT_TABLE_FILES = [
+    R(f"published/tables/{t}.csv")
+    for t in dict.fromkeys(n for s in REPORT_SECTIONS.values() for n in s["tables"])
+    if t in TABLE_SPECS
+]
+REPORT_FIGURE_FILES = [R(f"figures/{f}.svg") for f in REPORT_FIGURE_NAMES]
+
+
+# Files whose SHA-256 the report records: the dataset and the cost tables.
+REPORT_CHECKSUM_FILES = sorted(
+    str(p)
+    for region in REGIONS
+    for p in (DATA_DIR / str(region)).glob("*")
+    if p.suffix in (".csv", ".parquet")
+) + [config["unit_costs"], config["inflation"]]
+
+
+# Published too, though the report shows them only as figures.
+PUBLISHED_EXTRA = ["cumulative_incidence", "km", "at_risk"]
+# Every table that gets a published copy: the report's, those the published figures are
+# drawn from, and the extras.
+PUBLISHED_TABLES = [
+    t
+    for t in dict.fromkeys(
+        [n for s in REPORT_SECTIONS.values() for n in s["tables"]]
+        + [n for f in FIGURE_TABLES.values() for n in f]
+        + PUBLISHED_EXTRA
+        + ["service_use"]
+    )
+    if t in TABLE_SPECS
+]
+
+
+rule publish_tables:
+    input:
+        **{t: R(f"tables/{t}.csv") for t in PUBLISHED_TABLES},
+    output:
+        **{t: R(f"published/tables/{t}.csv") for t in PUBLISHED_TABLES},
+    log:
+        R("logs/publish_tables.log"),
+    benchmark:
+        R("benchmarks/publish_tables.tsv")
+    params:
+        suppress_max=config["disclosure"]["suppress_max"],
+        round_to=config["disclosure"]["round_to"],
+    script:
+        "../scripts/publish_tables.py"
+
+
+rule plot_published:
+    input:
+        **{t: R(f"published/tables/{t}.csv") for f in FIGURE_TABLES.values() for t in f},
+    output:
+        **{f: [R(f"figures/published/{f}.{x}") for x in ("png", "svg")] for f in FIGURE_TABLES},
+    log:
+        R("logs/plot_published.log"),
+    benchmark:
+        R("benchmarks/plot_published.tsv")
+    params:
+        care_models=config["care_models"],
+    script:
+        "../scripts/plot_published.py"
+
+
+rule report:
+    input:
+        tables=REPORT_TABLE_FILES,
+        figures=REPORT_FIGURE_FILES,
+        checksum_files=REPORT_CHECKSUM_FILES,
+    output:
+        html=R("report.html"),
+    log:
+        R("logs/report.log"),
+    benchmark:
+        R("benchmarks/report.tsv")
+    params:
+        sections=REPORT_SECTIONS,
+        figure_names=REPORT_FIGURE_NAMES,
+        title=config.get("report", {}).get(
+            "title", "NHS support for older people in care homes"
+        ),
+        config=config,
+    script:
+        "../scripts/report.py"
+
+
+ALL_OUTPUTS += [R(f"published/tables/{t}.csv") for t in PUBLISHED_TABLES] + [R("report.html")]

@@ -2,131 +2,47 @@
 # death (optimal_analysis.survival; figures in optimal_analysis.figures.survival);
 # see docs/developing.md
 
+SURVIVAL_TABLES = ["cumulative_incidence", "at_risk", "hazard_ratios", "ph_tests", "km", "km_summary"]
 
-rule cumulative_incidence:
+
+rule survival:
     input:
         cohort=R("interim/cohort.parquet"),
     output:
-        table=R("tables/cumulative_incidence.csv"),
-    params:
-        care_models=config["care_models"],
-    benchmark:
-        R("benchmarks/cumulative_incidence.tsv")
-    log:
-        R("logs/cumulative_incidence.log"),
-    script:
-        "../scripts/cumulative_incidence.py"
-
-
-rule at_risk:
-    input:
-        cohort=R("interim/cohort.parquet"),
-    output:
-        table=R("tables/at_risk.csv"),
-    params:
-        care_models=config["care_models"],
-        days=config["survival"]["at_risk_days"],
-    benchmark:
-        R("benchmarks/at_risk.tsv")
-    log:
-        R("logs/at_risk.log"),
-    script:
-        "../scripts/at_risk.py"
-
-
-rule hazard_models:
-    input:
-        cohort=R("interim/cohort.parquet"),
-    output:
-        hazard_ratios=R("tables/hazard_ratios.csv"),
-        ph_tests=R("tables/ph_tests.csv"),
+        **{t: R(f"tables/{t}.csv") for t in SURVIVAL_TABLES},
     params:
         care_models=config["care_models"],
         reference=config["reference_care_model"],
         covariates=config["covariates"],
+        at_risk_days=config["survival"]["at_risk_days"],
+        rmst_horizon_days=config["survival"]["rmst_horizon_days"],
         ph_transform=config["survival"]["ph_transform"],
     benchmark:
-        R("benchmarks/hazard_models.tsv")
+        R("benchmarks/survival.tsv")
     log:
-        R("logs/hazard_models.log"),
+        R("logs/survival.log"),
     script:
-        "../scripts/hazard_models.py"
+        "../scripts/survival.py"
 
 
-rule km:
+rule plot_survival:
     input:
-        cohort=R("interim/cohort.parquet"),
-    output:
-        table=R("tables/km.csv"),
-    params:
-        care_models=config["care_models"],
-    benchmark:
-        R("benchmarks/km.tsv")
-    log:
-        R("logs/km.log"),
-    script:
-        "../scripts/km.py"
-
-
-rule km_summary:
-    input:
-        cohort=R("interim/cohort.parquet"),
-    output:
-        table=R("tables/km_summary.csv"),
-    params:
-        care_models=config["care_models"],
-        rmst_horizon_days=config["survival"]["rmst_horizon_days"],
-    benchmark:
-        R("benchmarks/km_summary.tsv")
-    log:
-        R("logs/km_summary.log"),
-    script:
-        "../scripts/km_summary.py"
-
-
-rule plot_cumulative_incidence:
-    input:
-        table=R("tables/cumulative_incidence.csv"),
+        cumulative_incidence=R("tables/cumulative_incidence.csv"),
+        km=R("tables/km.csv"),
         at_risk=R("tables/at_risk.csv"),
     output:
-        png=R("figures/cumulative_incidence.png"),
-        svg=R("figures/cumulative_incidence.svg"),
+        cumulative_incidence=[R(f"figures/cumulative_incidence.{x}") for x in ("png", "svg")],
+        km=[R(f"figures/km.{x}") for x in ("png", "svg")],
     params:
         care_models=config["care_models"],
     benchmark:
-        R("benchmarks/plot_cumulative_incidence.tsv")
+        R("benchmarks/plot_survival.tsv")
     log:
-        R("logs/plot_cumulative_incidence.log"),
+        R("logs/plot_survival.log"),
     script:
-        "../scripts/plot_cumulative_incidence.py"
+        "../scripts/plot_survival.py"
 
 
-rule plot_km:
-    input:
-        table=R("tables/km.csv"),
-        at_risk=R("tables/at_risk.csv"),
-    output:
-        png=R("figures/km.png"),
-        svg=R("figures/km.svg"),
-    params:
-        care_models=config["care_models"],
-    benchmark:
-        R("benchmarks/plot_km.tsv")
-    log:
-        R("logs/plot_km.log"),
-    script:
-        "../scripts/plot_km.py"
-
-
-ALL_OUTPUTS += [
-    R("tables/cumulative_incidence.csv"),
-    R("tables/at_risk.csv"),
-    R("tables/hazard_ratios.csv"),
-    R("tables/ph_tests.csv"),
-    R("tables/km.csv"),
-    R("tables/km_summary.csv"),
-    R("figures/cumulative_incidence.png"),
-    R("figures/cumulative_incidence.svg"),
-    R("figures/km.png"),
-    R("figures/km.svg"),
+ALL_OUTPUTS += [R(f"tables/{t}.csv") for t in SURVIVAL_TABLES] + [
+    R(f"figures/{f}.{x}") for f in ("cumulative_incidence", "km") for x in ("png", "svg")
 ]

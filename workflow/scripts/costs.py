@@ -14,7 +14,8 @@ inp, out, params = snakemake.input, snakemake.output, snakemake.params
 log.info("unit costs: %s; inflation index: %s; price year %s; hospital costing %s",
          inp.unit_costs, inp.inflation, params.price_year, params.scheme)
 costs, sensitivity, resident_costs = make_cost_tables(
-    read_parquet(inp.events),
+    read_parquet(inp.events, columns=["resident_id", "care_home_id", "care_model", "event_type",
+                                      "item", "n", "bed_days"]),  # only what costing reads
     read_parquet(inp.cohort),
     pd.read_csv(inp.unit_costs),
     pd.read_csv(inp.inflation),

@@ -1,17 +1,25 @@
-"""Rule plot_costs: cost per resident-year by care model, stacked by service group."""
+"""Rule plot_costs: cost per resident-year by service group, and per-resident cost distribution."""
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from optimal_analysis.figures.costs import plot_cost_by_service_group
-from optimal_analysis.io import save_figure
+from optimal_analysis.figures.costs import (
+    plot_cost_by_service_group,
+    plot_resident_cost_distribution,
+)
+from optimal_analysis.io import read_parquet, save_figure
 from optimal_analysis.logs import setup_logging
 
 snakemake = globals()["snakemake"]
 log = setup_logging(snakemake.log[0])
+models = snakemake.params.care_models
 
-table = pd.read_csv(snakemake.input.table)
-ax = plot_cost_by_service_group(table, care_models=snakemake.params.care_models)
-save_figure(ax.figure, [snakemake.output.png, snakemake.output.svg])
-plt.close(ax.figure)
-log.info("wrote %s and %s", snakemake.output.png, snakemake.output.svg)
+for ax, out in [
+    (plot_cost_by_service_group(pd.read_csv(snakemake.input.costs), care_models=models),
+     snakemake.output.by_service_group),
+    (plot_resident_cost_distribution(read_parquet(snakemake.input.resident_costs),
+                                     care_models=models), snakemake.output.distribution),
+]:
+    save_figure(ax.figure, out)
+    plt.close(ax.figure)
+    log.info("wrote %s", ", ".join(out))

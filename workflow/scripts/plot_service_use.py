@@ -1,9 +1,9 @@
-"""Rule plot_rate_ratios: forest plot of rate ratios by outcome, model and adjustment."""
+"""Rule plot_service_use: contacts per resident-year by service and care model (published table)."""
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from optimal_analysis.figures.rates import plot_rate_ratios
+from optimal_analysis.figures.describe import plot_service_use
 from optimal_analysis.io import save_figure
 from optimal_analysis.logs import setup_logging
 
@@ -11,7 +11,7 @@ snakemake = globals()["snakemake"]
 log = setup_logging(snakemake.log[0])
 
 table = pd.read_csv(snakemake.input.table)
-ax = plot_rate_ratios(table, care_models=snakemake.params.care_models)
+ax = plot_service_use(table, care_models=snakemake.params.care_models)
 save_figure(ax.figure, [snakemake.output.png, snakemake.output.svg])
 plt.close(ax.figure)
 log.info("wrote %s and %s", snakemake.output.png, snakemake.output.svg)

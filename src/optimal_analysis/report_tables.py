@@ -1,0 +1,278 @@
+"""Readable forms of the published tables for the report: formatted strings, wide where it helps.
+
+Each display is a dict ``{"columns": [...], "rows": [[str, ...], ...], "note": str}``.
+Suppressed cells (the disclosure marker) stay the marker; an estimate with a
+suppressed limit shows as the marker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimal_analysis.disclosure import MARKER
+from optimal_analysis.figures.style import care_model_label, care_model_order
+
+__all__ = ["TABLE_TITLES", "display_table", "fmt_number"]
+
+TABLE_TITLES = {
+    "cohort_summary": "Regions, care homes, residents and follow-up by care model",
+    "data_flow": "Flow of records: read, excluded by reason, analysed",
+    "baseline": "Baseline characteristics by care model",
+    "service_use": "NHS contacts per resident-year by service",
+    "costs": "NHS cost per resident-year (GBP) by item",
+    "costs_sensitivity": "Costs: sensitivity analysis",
+    "crude_rates": "Crude rates per resident-year",
+    "rate_ratios": "Rate ratios against the reference care model",
+    "standardised_rates": "Standardised rates",
+    "hazard_ratios": "Hazard ratios against the reference care model",
+    "km_summary": "Kaplan–Meier summary",
+    "ph_tests": "Proportional hazards tests",
+}
+
+_LEVEL_LABELS = {"F": "female", "M": "male"}
+
+
+def _is_marker(v: Any) -> bool:
+    return isinstance(v, str) and v == MARKER
+
+
+def fmt_number(v: Any, kind: str = "num") -> str:
+    """Format one value: ``int`` counts, ``gbp``, ``p`` values, or about 3 significant figures."""
+    if _is_marker(v):
+        return MARKER
+    x = pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0]
+    if pd.isna(x):
+        return "" if v is None or (isinstance(v, float) and np.isnan(v)) or pd.isna(v) else str(v)
+    if kind == "int":
+        return f"{x:,.0f}"
+    if kind == "gbp":
+        return f"£{x:,.0f}"
+    if kind == "p":
+        return "<0.001" if x < 0.001 else f"{x:.3f}"
+    if kind == "smd":
+        return f"{x:.2f}"
+    if kind == "pct":
+        return f"{x:.1f}"
+    if kind == "plain":
+        return f"{x:.0f}"
+    ax = abs(x)
+    if ax >= 100:
+        return f"{x:,.0f}"
+    if ax >= 10:
+        return f"{x:.1f}"
+    if ax >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3f}" if ax >= 0.01 or x == 0 else f"{x:.2g}"
+
+
+def _with_ci(est: Any, low: Any, high: Any, kind: str = "num") -> str:
+    if any(_is_marker(v) for v in (est, low, high)):
+        return MARKER
+    e = fmt_number(est, kind)
+    lo, hi = fmt_number(low, kind), fmt_number(high, kind)
+    return f"{e} ({lo} to {hi})" if lo and hi else e
+
+
+def _models(table: pd.DataFrame, config: Mapping[str, Any]) -> list[str]:
+    return care_model_order(table["care_model"].unique(), config.get("care_models"))
+
+
+def _baseline(t: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
+    models = _models(t, config)
+    ref = config.get("reference_care_model")
+    others = [m for m in models if m != ref]
+
+    def cell_of(r: Any) -> str:
+        if r.level == "mean_sd":  # a mean: shown unless its own n is small
+            return MARKER if _is_marker(r.mean) else f"{fmt_number(r.mean)} ({fmt_number(r.sd)})"
+        if _is_marker(r.n):
+            return MARKER
+        pct = "" if r.variable == "residents" else f" ({fmt_number(r.percent, 'pct')}%)"
+        return fmt_number(r.n, "int") + pct
+
+    cell = {(r.variable, r.level, r.care_model): cell_of(r) for r in t.itertuples()}
+    smd = {(r.variable, r.level, r.care_model): fmt_number(r.smd, "smd") for r in t.itertuples()}
+    keys = list(dict.fromkeys(zip(t["variable"], t["level"], strict=True)))
+    rows = []
+    for var, level in keys:
+        if level in ("total", "mean_sd"):
+            label = var.replace("_", " ") + (", mean (SD)" if level == "mean_sd" else "")
+        else:
+            label = f"{var.replace('_', ' ')}: {_LEVEL_LABELS.get(level, level).replace('_', ' ')}"
+        rows.append(
+            [label]
+            + [cell.get((var, level, m), "") for m in models]
+            + [smd.get((var, level, m), "") for m in others]
+        )
+    columns = [
+        "",
+        *(care_model_label(m) for m in models),
+        *(f"SMD {care_model_label(m)}" for m in others),
+    ]
+    return {
+        "columns": columns,
+        "rows": rows,
+        "note": f"n (%) or mean (SD); SMD against {care_model_label(str(ref))} (for categories, "
+        "from the "
+        "published rounded counts).",
+    }
+
+
+def _wide(
+    t: pd.DataFrame,
+    row_key: str,
+    value: Callable[[pd.Series], str],
+    config: Mapping[str, Any],
+    note: str,
+) -> dict[str, Any]:
+    models = _models(t, config)
+    cells = {(r[row_key], r["care_model"]): value(r) for _, r in t.iterrows()}
+    keys = list(dict.fromkeys(t[row_key]))
+    rows = [[str(k).replace("_", " ")] + [cells.get((k, m), "") for m in models] for k in keys]
+    return {
+        "columns": [row_key.replace("_", " ").capitalize(), *map(care_model_label, models)],
+        "rows": rows,
+        "note": note,
+    }
+
+
+_KINDS = {
+    "residents": "int",
+    "events": "int",
+    "n_residents": "int",
+    "n_clusters": "int",
+    "rows": "int",
+    "care_homes": "int",
+    "deaths": "int",
+    "units": "int",
+    "n_regions": "int",
+    "n": "int",
+    "n_events": "int",
+    "n_at_risk": "int",
+    "n_dropped": "int",
+    "df": "plain",
+    "cost": "gbp",
+    "p_value": "p",
+    "price_year": "plain",
+    "rmst_horizon_days": "plain",
+    "time": "plain",
+}
+
+
+def _generic(
+    t: pd.DataFrame, columns: list[str] | None = None, ci: str | None = None
+) -> dict[str, Any]:
+    cols = [c for c in (columns or list(t.columns)) if c in t.columns]
+    header = [c.replace("_", " ") for c in cols]
+    rows = []
+    for _, r in t.iterrows():
+        row = []
+        for c in cols:
+            if c == "care_model" or c == "term":
+                row.append(care_model_label(str(r[c])) if r[c] != "all" else "all")
+            elif ci and c == "estimate":
+                row.append(_with_ci(r["estimate"], r.get("conf_low"), r.get("conf_high")))
+            else:
+                v = r[c]
+                numeric = (
+                    not isinstance(v, str)
+                    or _is_marker(v)
+                    or pd.notna(pd.to_numeric(v, errors="coerce"))
+                )
+                row.append(fmt_number(v, _KINDS.get(c, "num")) if numeric else v.replace("_", " "))
+        rows.append(row)
+    if ci:
+        header = [
+            f"{ci} (95% CI)" if c == "estimate" else h for c, h in zip(cols, header, strict=True)
+        ]
+    return {"columns": header, "rows": rows, "note": ""}
+
+
+def _main_analysis(t: pd.DataFrame, main: Mapping[str, str]) -> tuple[pd.DataFrame, str]:
+    """Rows of the main analysis (``column == value`` where the table has the column)."""
+    keep = pd.Series(True, index=t.index)
+    used = []
+    for col, value in main.items():
+        if col in t.columns and (t[col] == value).any():
+            keep &= t[col] == value
+            used.append(f"{col.replace('_', ' ')} {value.replace('_', ' ')}")
+    note = (
+        "Main analysis shown (" + ", ".join(used) + "); the full table is in published/tables."
+        if used
+        else ""
+    )
+    return t[keep], note
+
+
+def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The display form of published table ``name`` (a generic layout for names not known here)."""
+    t = table
+    if name == "baseline":
+        return _baseline(t, config)
+    if name == "service_use":
+        return _wide(
+            t,
+            "service",
+            lambda r: fmt_number(r["contacts_per_resident_year"]),
+            config,
+            "Contacts per resident-year; all contacts = every service together.",
+        )
+    if name == "costs" and {"item", "cost_per_resident_year"} <= set(t.columns):
+        return _wide(
+            t,
+            "item",
+            lambda r: _with_ci(
+                r["cost_per_resident_year"], r.get("conf_low"), r.get("conf_high"), "gbp"
+            ),
+            config,
+            f"GBP per resident-year at {config.get('price_year')} prices (95% bootstrap CI).",
+        )
+    if name == "costs_sensitivity" and {"item", "cost_per_resident_year", "scheme"} <= set(
+        t.columns
+    ):
+        hospital = t["item"].astype(str).str.contains("admission|bed_day") | (t["item"] == "total")
+        t = t[hospital].assign(item=t["scheme"].astype(str) + ": " + t["item"].astype(str))
+        return _wide(
+            t,
+            "item",
+            lambda r: _with_ci(
+                r["cost_per_resident_year"], r.get("conf_low"), r.get("conf_high"), "gbp"
+            ),
+            config,
+            "Hospital items and total under the other hospital-costing scheme(s), GBP per "
+            "resident-year (95% bootstrap CI).",
+        )
+    if name == "crude_rates":
+        d = _generic(
+            t.rename(columns={"rate": "estimate"}),
+            ["outcome", "care_model", "residents", "events", "person_years", "estimate"],
+            ci="Rate",
+        )
+        d["note"] = "Rate per resident-year; bed days: days per resident-year, no Poisson CI."
+        return d
+    if name in ("rate_ratios", "hazard_ratios"):
+        t, note = _main_analysis(t, {"exposure": "person_years"})
+        cols = [
+            "outcome",
+            "model",
+            "adjustment",
+            "term",
+            "estimate",
+            "p_value",
+            "n_residents",
+            "n_clusters",
+        ]
+        d = _generic(t, cols, ci="Rate ratio" if name == "rate_ratios" else "Hazard ratio")
+        return {**d, "note": note}
+    if name == "standardised_rates" and {"estimate", "conf_low", "conf_high"} <= set(t.columns):
+        t, note = _main_analysis(
+            t, {"exposure": "person_years", "model": "poisson", "adjustment": "adjusted"}
+        )
+        cols = ["outcome", "care_model", "measure", "estimate", "p_value", "n_residents"]
+        d = _generic(t, cols, ci="Per 1,000 resident-years")
+        return {**d, "note": note}
+    return _generic(t)

@@ -1,0 +1,18 @@
+"""Rule plot_published: the report figures, redrawn from the published (disclosed) tables."""
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from optimal_analysis.figures.published import FIGURE_TABLES, plot_published
+from optimal_analysis.io import save_figure
+from optimal_analysis.logs import setup_logging
+
+snakemake = globals()["snakemake"]
+log = setup_logging(snakemake.log[0])
+
+tables = {name: pd.read_csv(path) for name, path in snakemake.input.items()}
+for figure in FIGURE_TABLES:
+    fig = plot_published(figure, tables, care_models=snakemake.params.care_models)
+    save_figure(fig, snakemake.output[figure])
+    plt.close(fig)
+    log.info("wrote %s", ", ".join(snakemake.output[figure]))

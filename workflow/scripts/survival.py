@@ -1,0 +1,22 @@
+"""Rule survival: cumulative incidence, at-risk counts, Cox and Fine-Gray models, KM tables."""
+
+from optimal_analysis.io import read_parquet, write_csv
+from optimal_analysis.logs import setup_logging
+from optimal_analysis.survival import make_survival_tables
+
+snakemake = globals()["snakemake"]
+log = setup_logging(snakemake.log[0])
+p = snakemake.params
+
+tables = make_survival_tables(
+    read_parquet(snakemake.input.cohort),
+    reference=p.reference,
+    covariates=p.covariates,
+    at_risk_days=p.at_risk_days,
+    rmst_horizon_days=p.rmst_horizon_days,
+    care_models=p.care_models,
+    ph_transform=p.ph_transform,
+)
+for name, table in tables.items():
+    write_csv(table, snakemake.output[name])
+    log.info("wrote %s (%d rows)", snakemake.output[name], len(table))
