@@ -79,3 +79,23 @@ def test_mismatched_shapes_raise():
     with pytest.raises(ValueError, match="clusters"):
         cluster_bootstrap_ratio(np.ones((3, 2)), np.ones(4), replicates=5,
                                 rng=np.random.default_rng(0))
+
+
+def test_few_clusters_the_bootstrap_variance_is_too_small_by_h_minus_1_over_h():
+    # Why intervals from 4 care homes are too narrow (docs/unit_costs.md). Equal
+    # person-years, y = [1, 2, 3, 6]: mean 3, squared deviations 4 + 1 + 0 + 9 = 14.
+    # Exact bootstrap variance of the mean over all 4^4 = 256 equally likely draws is
+    # the plug-in variance / H = (14 / 4) / 4 = 0.875, but the unbiased s^2 / H =
+    # (14 / 3) / 4 = 1.1667: a ratio of (H - 1) / H = 0.75 (SE x 0.866).
+    import itertools
+
+    y = np.array([1.0, 2.0, 3.0, 6.0])
+    draws = np.array(list(itertools.product(range(4), repeat=4)))
+    exact = y[draws].mean(axis=1).var()
+    assert exact == pytest.approx(0.875, rel=1e-14)
+    assert exact / (y.var(ddof=1) / 4) == pytest.approx(0.75, rel=1e-14)
+    # and the replicates of cluster_bootstrap_ratio have that variance (Monte Carlo:
+    # the sd of a sample variance from B draws is about var * sqrt(2 / B) ~ 1.4% at B = 1e4)
+    reps = cluster_bootstrap_ratio(y, np.ones(4), replicates=10000,
+                                   rng=np.random.default_rng(4))[:, 0]
+    assert reps.var() == pytest.approx(0.875, rel=0.06)

@@ -74,12 +74,13 @@ def events() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def run(ev=None, co=None, uc=None, infl=None, *, price_year=2015, scheme="spell", reps=200):
+def run(ev=None, co=None, uc=None, infl=None, *, price_year=2015, scheme="spell", reps=200,
+        care_models=None):
     return make_cost_tables(
         events() if ev is None else ev, cohort() if co is None else co,
         unit_costs() if uc is None else uc, inflation() if infl is None else infl,
         price_year=price_year, scheme=scheme, replicates=reps,
-        rng=np.random.default_rng(SEED),
+        rng=np.random.default_rng(SEED), care_models=care_models,
     )
 
 
@@ -286,12 +287,41 @@ def test_bootstrap_reproducible_and_covers_point():
         assert (tot["cost_per_resident_year"] < tot["conf_high"]).all()
 
 
-def test_single_home_interval_is_a_point():
-    # care model B of the hand fixture has one home: every replicate is that home
-    costs, _, _ = run()
-    b_tot = costs[(costs["item"] == "total") & (costs["care_model"] == "B")].iloc[0]
-    assert b_tot["conf_low"] == pytest.approx(b_tot["cost_per_resident_year"], rel=1e-12)
-    assert b_tot["conf_high"] == pytest.approx(b_tot["cost_per_resident_year"], rel=1e-12)
+def test_single_home_care_model_has_no_interval():
+    # care model B of the hand fixture has one home (h3): every replicate redraws h3, so
+    # the old percentile interval was [1113.33, 1113.33] (= 3340 / 3), zero width, which
+    # reads as certainty. One cluster cannot estimate between-home variation: NaN + a note.
+    costs, sens, _ = run()
+    for table in (costs, sens):
+        b = table[table["care_model"] == "B"]
+        assert len(b) == table["item"].nunique()
+        assert b["conf_low"].isna().all() and b["conf_high"].isna().all()
+        assert (b["care_homes"] == 1).all()
+        assert b["ci_note"].str.contains("1 care home").all()
+        # A has 2 homes (h1, h2): an interval, and no note
+        a = table[table["care_model"] == "A"]
+        assert (a["care_homes"] == 2).all()
+        assert a["conf_low"].notna().all() and (a["ci_note"] == "").all()
+    # the point estimate is still there: 3340 / 3
+    assert lookup(costs, "B", "total", "cost_per_resident_year") == pytest.approx(3340.0 / 3)
+
+
+def test_care_models_in_configured_order_then_the_rest_sorted():
+    # rows come in config order (B before A), an unconfigured model C after them
+    co = pd.concat([cohort(), pd.DataFrame({"resident_id": ["r6"], "care_home_id": ["h4"],
+                                            "care_model": ["C"], "person_years": [1.0]})],
+                   ignore_index=True)
+    costs, sens, _ = run(co=co, care_models=["B", "A"])
+    for table in (costs, sens):
+        order = list(dict.fromkeys(table["care_model"]))
+        assert order == ["B", "A", "C"]
+    default, _, _ = run(co=co)
+    assert list(dict.fromkeys(default["care_model"])) == ["A", "B", "C"]
+    # order changes nothing else: same rows as the default run, re-sorted
+    key = ["care_model", "item"]
+    pd.testing.assert_frame_equal(
+        costs.sort_values(key, ignore_index=True)[["cost", "units", "cost_per_resident_year"]],
+        default.sort_values(key, ignore_index=True)[["cost", "units", "cost_per_resident_year"]])
 
 
 def test_cost_events_one_row_per_costed_item():
@@ -342,5 +372,31 @@ def test_cost_figure_stacks_to_the_total_and_draws_its_interval():
     assert tops[0] == pytest.approx(3340.0 / 3)
     assert tops[1] == pytest.approx(3524.0)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["B", "A"]
+    # B has one care home, so no interval: marked above its bar, and A's is drawn
+    assert [t.get_text() for t in ax.texts] == ["no CI"]
+    assert ax.texts[0].xy == pytest.approx((0, 3340.0 / 3))
     ax2 = plot_resident_cost_distribution(res, care_models=["A", "B"])
     assert "(n = 3)" in ax2.get_xticklabels()[0].get_text()
+
+
+def test_arrow_backed_strings_give_identical_tables():
+    # interim tables come from io.read_parquet with string[pyarrow] columns; the integer-code
+    # path (factorize once) must give exactly what object-dtype input gives
+    ev, co = synthetic_costing_data(seed=3)
+    strings = ["resident_id", "care_home_id", "care_model"]
+    ev_a = ev.astype({c: "string[pyarrow]" for c in [*strings, "event_type", "item"]})
+    co_a = co.astype({c: "string[pyarrow]" for c in strings})
+    for x, y in zip(run(ev=ev, co=co), run(ev=ev_a, co=co_a), strict=True):
+        pd.testing.assert_frame_equal(x.astype({"care_model": str}), y.astype({"care_model": str}),
+                                      check_exact=True, check_dtype=False)
+
+
+def test_events_of_residents_or_homes_not_in_the_cohort_are_named():
+    ev = events()
+    ev.loc[0, "resident_id"] = "r99"
+    with pytest.raises(ValueError, match="1 resident_id value.*r99"):
+        run(ev=ev)
+    ev = events()
+    ev.loc[[0, 8], "care_home_id"] = ["h98", "h99"]
+    with pytest.raises(ValueError, match="2 care_home_id value.*h98, h99"):
+        run(ev=ev)

@@ -107,10 +107,14 @@ def test_stay_without_discharge_overlaps_a_later_one(tmp_path):
     assert _fail(r, "overlapping_stay")["line"].tolist() == [6]
 
 
-def test_events_outside_follow_up_are_set_aside_not_failures(tmp_path):
-    con = TINY["contacts"] + "R2,2015-02-01,gp_visit,1\nR1,2014-12-31,gp_visit,1\nR3,2015-07-05,ae,1\n"
+def test_events_outside_follow_up_are_set_aside_and_after_death_warned(tmp_path):
+    con = (TINY["contacts"] + "R2,2015-02-01,gp_visit,1\nR1,2014-12-31,gp_visit,1\n"
+           "R3,2015-07-05,ae,1\n")
     r = _ingest(write_region(tmp_path, "north", contacts=con))
-    assert r.failures.empty
+    # only the contact after R2's death (2015-01-10) is a failure, and only a warning
+    assert r.failures[["line", "column", "value", "problem", "severity"]].values.tolist() == [
+        [6, "contact_date", "2015-02-01", "after_death", "warning"]]
+    assert "after the resident's death on 2015-01-10" in r.failures["message"].iloc[0]
     reasons = r.tables["contacts"]["_reason"].tolist()[-3:]
     assert reasons == ["after_death", "before_entry", "after_exit"]
 

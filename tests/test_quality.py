@@ -75,8 +75,9 @@ def test_stop_mode_message_names_file_line_column_value_and_count(tmp_path):
     with pytest.raises(InputDataError) as exc:
         check_failures(fails, on_invalid="stop", failures_file="results/data_quality/failures.csv")
     msg = str(exc.value)
-    assert "north/residents.csv, line 3, column age, value '190'" in msg
-    assert "age must be between 60 and 115" in msg
+    # two rows alike with different values: each value listed with its count
+    assert ("north/residents.csv, line 3, column age: age must be between 60 and 115: "
+            "'188.5' (1 row), '190' (1 row)") in msg
     assert "(2 rows like this; also lines 4)" in msg
     assert "results/data_quality/failures.csv" in msg
     assert "on_invalid=exclude" in msg
@@ -96,4 +97,6 @@ def test_warnings_never_stop(tmp_path):
     homes = TINY["care_homes"].replace("beds\n", "beds,extra\n").replace("30\n", "30,x\n")
     write_region(tmp_path, "north", care_homes=homes.replace("20\n", "20,y\n"))
     _, fails, _ = _combine(tmp_path, ["north"])
-    assert check_failures(fails, on_invalid="stop", failures_file="f.csv") == "no invalid rows"
+    summary = check_failures(fails, on_invalid="stop", failures_file="f.csv")
+    assert summary == ("no invalid rows\n1 warning (the run goes on; see f.csv):\n"
+                       "  north/care_homes.csv: column extra not in the data contract; ignored")

@@ -267,5 +267,10 @@ def test_covariate_constant_in_data_is_dropped_and_no_events_give_empty_estimate
         models=["poisson"],
     )
     rr = out.rate_ratios.set_index(["adjustment", "term"])
-    assert rr["estimate"].notna().sum() == 0 and not rr["converged"].any()
-    assert len(rr) == 4  # both terms still reported, with empty estimates
+    # Review issue 4: paid_gp (no events) is empty with reason "no_events"; it is left out of
+    # the fit, so dedicated_team vs usual_care is still estimated (it used to be empty too).
+    paid_gp = rr.xs("paid_gp", level="term")
+    assert paid_gp["estimate"].isna().all() and (paid_gp["reason"] == "no_events").all()
+    assert rr.xs("dedicated_team", level="term")["estimate"].notna().all()
+    assert len(rr) == 4  # both terms still reported
+    assert list(rr["dropped_terms"]) == ["", "", "nursing", "nursing"]  # constant: dropped

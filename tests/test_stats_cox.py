@@ -131,3 +131,25 @@ def test_bad_input_is_named():
         fit_cox([1, 2], [True], [[0.0], [1.0], [2.0]])
     with pytest.raises(ValueError, match="finite"):
         fit_cox([1, np.nan], [True, True], [0.0, 1.0])
+
+
+def test_monotone_likelihood_is_flagged_not_converged():
+    # x = 1 rows (times 4, 5, 6) are all censored; events at 1, 2, 3 among x = 0:
+    # log L(b) = -log(3 + 3e^b) - log(2 + 3e^b) - log(1 + 3e^b) rises without bound as
+    # b -> -inf, so the maximum is at -inf: R's coxph warns "coefficient may be infinite".
+    # The old test accepted a flat likelihood at b ~ -37 as converged.
+    t = [1, 2, 3, 4, 5, 6]
+    x = np.array([0.0, 0, 0, 1, 1, 1])
+    fit = fit_cox(t, [True, True, True, False, False, False], x, cluster=[0, 1, 2, 0, 1, 2])
+    assert fit.infinite.tolist() == [True] and not fit.converged
+    fg = fit_fine_gray(t, [1, 1, 1, 2, 0, 0], x)  # cause 1 never happens when x = 1
+    assert fg.infinite.tolist() == [True] and not fg.converged
+    # a finite maximum is not flagged (b = -log(2)/2, test above)
+    ok = fit_cox([1, 2, 3], [True, True, True], [1.0, 0.0, 1.0])
+    assert ok.infinite.tolist() == [False] and ok.converged
+
+
+def test_singular_information_is_named():
+    # a constant column has zero information at every event time
+    with pytest.raises(ValueError, match="information matrix is singular"):
+        fit_cox([1, 2, 3], [True, True, True], [[1.0, 0.0], [1.0, 1.0], [1.0, 0.0]])

@@ -72,6 +72,9 @@ def test_bad_inputs_are_all_named():
         fit_count_model("poisson", np.array([1.0, -1.0, 0.5]), x, np.array([0.0, -np.inf, 0.0]))
     with pytest.raises(ValueError, match="unknown count model 'zip'"):
         fit_count_model("zip", np.ones(3), x, np.zeros(3))
+    # No rows (e.g. no complete cases) used to raise IndexError deep in the fit.
+    with pytest.raises(ValueError, match="no observations"):
+        fit_count_model("poisson", np.empty(0), np.empty((0, 0)), np.empty(0))
 
 
 @pytest.mark.slow

@@ -45,6 +45,9 @@ def test_cumulative_incidence_tied_days_by_hand():
     # day 7: n = 1, one admission: F1 = 0.425 + 0.3 * 1 = 0.725, S = 0; F1 + F2 + S = 1.
     # (1 - Kaplan–Meier of admission would give 1 at day 7, overstating the risk.)
     table = make_cumulative_incidence(_cohort(TINY))
+    day0 = table[table["time"] == 0]  # the curve start: 0, everyone at risk
+    assert (day0["estimate"] == 0).all() and (day0["n_at_risk"] == 8).all() and len(day0) == 2
+    table = table[table["time"] > 0]
     adm = table[table["event"] == "emergency_admission"].set_index("time")
     death = table[table["event"] == "death"].set_index("time")
     assert list(adm.index) == [2, 3, 5, 7]  # every day where either estimate moves

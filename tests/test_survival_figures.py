@@ -67,3 +67,31 @@ def test_km_starts_at_one():
 def test_unknown_event_is_named():
     with pytest.raises(ValueError, match="no rows with event 'ae'"):
         plot_cumulative_incidence(CI, event="ae")
+
+
+def test_curves_cope_with_missing_values_and_a_model_without_events():
+    # paid_gp has only its day-0 row (no events); usual_care has a row with NaN estimate
+    # and limits (e.g. a suppressed published value): no crash, one line per care model
+    km = pd.concat(
+        [
+            KM,
+            pd.DataFrame(
+                {
+                    "care_model": ["paid_gp", "usual_care"],
+                    "time": [0, 7],
+                    "estimate": [1.0, None],
+                    "conf_low": [1.0, None],
+                    "conf_high": [1.0, None],
+                    "n_at_risk": [5, 4],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    ax = plot_km(km, at_risk=AT_RISK)
+    assert len(ax.get_lines()) == 3
+    plt.close(ax.figure)
+    ci = pd.concat([CI, km.iloc[-2:].assign(event="death", estimate=[0.0, None])])
+    ax = plot_cumulative_incidence(ci, event="death")
+    assert len(ax.get_lines()) == 3
+    plt.close(ax.figure)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from optimal_analysis.tidy import TIDY_COLUMNS, tidy_coefficients
+from optimal_analysis.tidy import TIDY_COLUMNS, tidy_coefficients, wald_inference
 
 
 def test_exponentiated_wald_limits_hand():
@@ -25,6 +25,13 @@ def test_t_quantiles_widen():
     assert (out["conf_low"].item(), out["conf_high"].item()) == pytest.approx(
         (1 - 1.182312, 1 + 1.182312), rel=1e-6
     )
+
+
+def test_wald_inference_degrees_of_freedom_per_estimate():
+    # R: qt(.975, c(3, 7)) = 3.182446, 2.364624; 2 * pt(-2, c(3, 7)) = 0.13932597, 0.08561933
+    low, high, p = wald_inference([1.0, 1.0], [0.5, 0.5], df=np.array([3, 7]))
+    np.testing.assert_allclose(high, [1 + 0.5 * 3.182446, 1 + 0.5 * 2.364624], rtol=1e-6)
+    np.testing.assert_allclose(p, [0.13932597, 0.08561933], rtol=1e-7)
 
 
 def test_shape_mismatch_raises():

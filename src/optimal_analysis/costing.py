@@ -5,19 +5,33 @@ costs its admission item plus its costed bed days × its bed-day item (see
 docs/unit_costs.md). Unit costs are re-based to the reporting price year with
 an inflation index. Costs per resident-year get 95% intervals from a bootstrap
 that resamples care homes within each care model
-(:func:`optimal_analysis.stats.bootstrap.cluster_bootstrap_ratio`).
+(:func:`optimal_analysis.stats.bootstrap.cluster_bootstrap_ratio`). The
+table checks and re-basing live in :mod:`optimal_analysis.unit_costs` (re-exported
+here). String IDs are factorized once; costing and summing use integer codes
+(``np.bincount``), so the stage scales to national cohorts.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from optimal_analysis.stats.bootstrap import cluster_bootstrap_ratio, percentile_interval
+from optimal_analysis.unit_costs import (
+    SERVICE_GROUPS,
+    InflationIndexError,
+    MissingUnitCostError,
+    UnitCostTableError,
+    rebase_unit_costs,
+    schemes_in,
+    select_scheme,
+    validate_inflation,
+    validate_unit_costs,
+)
 
 __all__ = [
     "InflationIndexError",
@@ -37,186 +51,105 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_GROUPED_ITEMS: dict[str, tuple[str, ...]] = {
-    "primary care": ("gp_surgery", "gp_visit", "gp_phone", "practice_nurse", "pharmacist"),
-    "community": ("district_nurse", "community_matron", "care_home_team", "physiotherapy",
-                  "occupational_therapy", "speech_therapy", "dietitian", "podiatry"),
-    "specialist": ("geriatrician", "mental_health", "outpatient"),
-    "urgent and emergency": ("out_of_hours", "ambulance", "ae"),
-    "hospital inpatient": ("emergency_admission", "emergency_bed_day", "elective_admission",
-                           "elective_bed_day"),
-}
-#: Service group of each costed item, in display order (groups, then items).
-SERVICE_GROUPS: dict[str, str] = {i: g for g, items in _GROUPED_ITEMS.items() for i in items}
-ADMISSION_ITEMS = ("emergency_admission", "elective_admission")
-BED_DAY_ITEMS = ("emergency_bed_day", "elective_bed_day")
-UNITS = ("contact", "admission", "bed_day")
-REQUIRED_COLUMNS = ("item", "unit", "cost", "price_year", "source")
 
+class _Events:
+    """The events as integer codes, factorized once (string IDs are never matched per row).
 
-class UnitCostTableError(ValueError):
-    """A unit-cost table breaks its format; the message lists every problem."""
-
-
-class MissingUnitCostError(ValueError):
-    """Events whose item has no unit cost; ``.missing`` holds item, events and rows."""
-
-    def __init__(self, message: str, missing: pd.DataFrame) -> None:
-        super().__init__(message)
-        self.missing = missing
-
-
-class InflationIndexError(ValueError):
-    """The inflation index is malformed or lacks a year that re-basing needs."""
-
-
-def _expected_unit(item: str) -> str:
-    if item in ADMISSION_ITEMS:
-        return "admission"
-    if item in BED_DAY_ITEMS:
-        return "bed_day"
-    return "contact"
-
-
-def validate_unit_costs(table: pd.DataFrame, *, name: str = "unit-cost table") -> pd.DataFrame:
-    """Check a unit-cost table and return it normalised.
-
-    Checks (all problems are collected, then raised together as
-    :class:`UnitCostTableError` naming ``name`` and the CSV line of each row,
-    line = row index + 2): required columns ``item, unit, cost, price_year,
-    source``; ``unit`` is ``contact``/``admission``/``bed_day`` and matches the
-    item (``*_admission`` → admission, ``*_bed_day`` → bed_day, else contact);
-    ``cost`` finite and > 0 (GBP); ``price_year`` an integer year; ``source``
-    non-empty; optional ``after_days`` (bed-day rows) and ``min_days``
-    (admission rows) integers ≥ 0; optional ``scheme`` (blank = every scheme);
-    no duplicate ``(scheme, item, min_days)`` within any scheme; every
-    admission item with tiers has a ``min_days = 0`` tier.
-
-    Returns a copy with ``after_days``, ``min_days`` (int) and ``scheme`` (str,
-    "" for all schemes) filled in.
+    ``item_code`` indexes ``items``; ``resident_pos`` is the row of the resident in
+    the cohort; ``home_code`` indexes the care homes of :func:`_homes`.
     """
-    problems: list[str] = []
-    missing_cols = [c for c in REQUIRED_COLUMNS if c not in table.columns]
-    if missing_cols:
-        raise UnitCostTableError(f"{name}: missing column(s) {', '.join(missing_cols)}")
-    df = table.copy().reset_index(drop=True)
-    line = df.index + 2
-    df["item"] = df["item"].astype("string").str.strip()
-    df["unit"] = df["unit"].astype("string").str.strip()
-    df["source"] = df["source"].astype("string").str.strip()
-    df["scheme"] = df["scheme"].astype("string").str.strip().fillna("") if "scheme" in df else ""
-    cost = pd.to_numeric(df["cost"], errors="coerce")
-    year = pd.to_numeric(df["price_year"], errors="coerce")
 
-    def flag(mask: pd.Series, what: str) -> None:
-        mask = mask.fillna(False).astype(bool)
-        for ln, item in zip(line[mask.to_numpy()], df.loc[mask, "item"], strict=True):
-            problems.append(f"line {ln} ({item}): {what}")
-
-    flag(df["item"].isna() | (df["item"] == ""), "item is empty")
-    flag(~df["unit"].isin(UNITS).fillna(False), f"unit must be one of {', '.join(UNITS)}")
-    expected = df["item"].fillna("").map(_expected_unit)
-    flag(df["unit"].isin(UNITS).fillna(False) & (df["unit"] != expected),
-         "unit does not match the item (admission items: admission; *_bed_day: bed_day)")
-    flag(~(np.isfinite(cost) & (cost > 0)).fillna(False), "cost must be a number > 0")
-    flag(year.isna() | (year % 1 != 0), "price_year must be an integer year")
-    flag(df["source"].isna() | (df["source"] == ""),
-         "source is empty (cite it or write 'assumption: ...')")
-    for col, unit in (("after_days", "bed_day"), ("min_days", "admission")):
-        raw = df[col] if col in df else pd.Series(np.nan, index=df.index)
-        days = pd.to_numeric(raw, errors="coerce")
-        bad = raw.notna() & (days.isna() | (days < 0) | (days % 1 != 0))
-        flag(bad, f"{col} must be an integer >= 0")
-        flag(raw.notna() & (days != 0) & (df["unit"] != unit), f"{col} applies to {unit} rows only")
-        df[col] = days.fillna(0).astype("int64")
-    for scheme in schemes_in(df) or [""]:
-        sel = df[(df["scheme"] == "") | (df["scheme"] == scheme)]
-        dup = sel.duplicated(["item", "min_days"], keep=False)
-        flag(dup.reindex(df.index, fill_value=False),
-             f"duplicate item{' in scheme ' + scheme if scheme else ''}")
-        adm = sel[sel["unit"] == "admission"]
-        no_zero = adm.groupby("item")["min_days"].transform("min") > 0
-        flag(no_zero.reindex(df.index, fill_value=False),
-             "admission item has no min_days = 0 tier")
-    if problems:
-        problems = list(dict.fromkeys(problems))  # a blank-scheme row is checked per scheme
-        raise UnitCostTableError(f"{name}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
-    unknown = sorted(set(df["item"].dropna()) - set(SERVICE_GROUPS))
-    if unknown:
-        logger.warning("%s: items that are not contract codes: %s", name, ", ".join(unknown))
-    df["cost"] = cost.astype(float)
-    df["price_year"] = year.astype("int64")
-    return df
+    def __init__(self, events: pd.DataFrame, cohort_ids: pd.Index | None = None,
+                 home_ids: pd.Index | None = None) -> None:
+        type_code, types = pd.factorize(events["event_type"])
+        types = list(types)
+        self.item_code, items = pd.factorize(events["item"], use_na_sentinel=False)
+        self.items = [str(i) for i in items]
+        self.n = events["n"].to_numpy()
+        self.bed_days = events["bed_days"].to_numpy(float)
+        code = {t: types.index(t) if t in types else -1 for t in ("contact", "admission")}
+        self.c_rows = np.flatnonzero(type_code == code["contact"])  # contact rows, in order
+        self.c_item = self.item_code[self.c_rows]
+        self.c_units = self.n[self.c_rows].astype(float)
+        self.adm_rows = np.flatnonzero(type_code == code["admission"])
+        self.adm_item = self.item_code[self.adm_rows]
+        self.resident_pos = _codes_in(cohort_ids, events["resident_id"], "resident_id")
+        self.home_code = _codes_in(home_ids, events["care_home_id"], "care_home_id")
 
 
-def validate_inflation(index_table: pd.DataFrame, *, name: str = "inflation index") -> pd.Series:
-    """Check an inflation table (columns ``year``, ``index``) and return index by year.
+def _codes_in(index: pd.Index | None, keys: pd.Series, what: str) -> np.ndarray:
+    """Positions of ``keys`` in ``index`` via the unique keys (one hash pass over the rows)."""
+    if index is None:
+        return np.empty(0, np.int64)
+    codes, uniques = pd.factorize(keys)
+    return _positions(index, pd.Series(uniques), what)[codes]
 
-    Years must be unique integers and indices finite and > 0; problems raise
-    :class:`InflationIndexError` naming ``name``.
+
+_Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _cost_rows(ev: _Events, table: pd.DataFrame, table_name: str) -> _Arrays:
+    """Costed rows as arrays: ``(event_row, item_names, item_code, units, cost_gbp)``.
+
+    The rules of :func:`cost_events`; rows come as contacts (event order),
+    admission items (stable by bed days) and bed-day items (event order).
     """
-    missing = [c for c in ("year", "index") if c not in index_table.columns]
-    if missing:
-        raise InflationIndexError(f"{name}: missing column(s) {', '.join(missing)}")
-    year = pd.to_numeric(index_table["year"], errors="coerce")
-    idx = pd.to_numeric(index_table["index"], errors="coerce")
-    problems = []
-    bad_year = year.isna() | (year % 1 != 0)
-    bad_idx = ~(np.isfinite(idx) & (idx > 0)).fillna(False)
-    problems += [f"line {i + 2}: year must be an integer" for i in np.flatnonzero(bad_year)]
-    problems += [f"line {i + 2}: index must be a number > 0" for i in np.flatnonzero(bad_idx)]
-    dups = year[year.duplicated()].dropna().astype(int).unique()
-    problems += [f"year {y} appears more than once" for y in dups]
-    if problems:
-        raise InflationIndexError(f"{name}: " + "; ".join(problems))
-    return pd.Series(idx.to_numpy(float), index=year.astype("int64").to_numpy(), name="index")
+    items = pd.Series(ev.items)
+    c_rates = table.loc[table["unit"] == "contact"].set_index("item")["cost_gbp"]
+    a_tab = table.loc[table["unit"] == "admission", ["item", "min_days", "cost_gbp"]]
+    b_tab = table.loc[table["unit"] == "bed_day"].set_index("item")[["after_days", "cost_gbp"]]
+    bed_items = items.str.replace("_admission", "_bed_day", regex=False)
+    c_rate = items.map(c_rates).to_numpy(float)  # per event item, nan = no unit cost
+    has_adm = items.isin(a_tab["item"]).to_numpy()
+    has_bed = bed_items.isin(b_tab.index).to_numpy()
 
-
-def rebase_unit_costs(
-    unit_costs: pd.DataFrame, inflation: pd.Series, *, price_year: int
-) -> pd.DataFrame:
-    """Add ``cost_gbp``: each row's cost at ``price_year`` prices.
-
-    ``cost_gbp = cost × index[price_year] / index[row price_year]``, with the
-    index from :func:`validate_inflation`. Every year needed but absent from
-    the index is named in one :class:`InflationIndexError`.
-    """
-    needed = sorted(set(unit_costs["price_year"].astype(int)) | {int(price_year)})
-    absent = [y for y in needed if y not in inflation.index]
-    if absent:
-        raise InflationIndexError(
-            f"inflation index has no value for year(s) {', '.join(map(str, absent))} "
-            f"(needed to re-base unit costs to {price_year})"
+    c_rows, c_item, adm_rows, adm_item = ev.c_rows, ev.c_item, ev.adm_rows, ev.adm_item
+    c_price = c_rate[c_item]
+    c_miss = c_rows[np.isnan(c_price)]
+    a_miss = adm_rows[~(has_adm | has_bed)[adm_item]]
+    if len(c_miss) or len(a_miss):
+        k = len(items)
+        n_events = (np.bincount(ev.item_code[c_miss], weights=ev.n[c_miss], minlength=k)
+                    + np.bincount(ev.item_code[a_miss], minlength=k))
+        n_rows = np.bincount(ev.item_code[np.concatenate([c_miss, a_miss])], minlength=k)
+        missing = (pd.DataFrame({"item": items, "events": n_events.astype("int64"),
+                                 "rows": n_rows.astype("int64")})
+                   .loc[n_rows > 0].sort_values("item", ignore_index=True))
+        listing = ", ".join(
+            f"{r.item} ({r.events} events in {r.rows} rows)" for r in missing.itertuples()
         )
-    out = unit_costs.copy()
-    row_index = inflation.loc[out["price_year"].astype(int)].to_numpy(float)
-    factor = inflation.loc[int(price_year)] / row_index
-    out["cost_gbp"] = out["cost"].to_numpy(float) * factor
-    return out
+        raise MissingUnitCostError(
+            f"no unit cost in {table_name} for {len(missing)} item(s): {listing}. "
+            "Add a row for each (docs/unit_costs.md); nothing is costed as zero.",
+            missing,
+        )
 
+    c_cost = ev.c_units * c_price
 
-def schemes_in(unit_costs: pd.DataFrame) -> list[str]:
-    """Named hospital-costing schemes of a table (empty if it has no ``scheme`` values)."""
-    if "scheme" not in unit_costs:
-        return []
-    s = unit_costs["scheme"].astype("string").fillna("").str.strip()
-    return sorted(set(s[s != ""]))
+    a_rows = adm_rows[has_adm[adm_item]]
+    a_rows = a_rows[np.argsort(ev.bed_days[a_rows], kind="stable")]
+    a_cost = np.full(len(a_rows), np.nan)
+    a_code = ev.item_code[a_rows]
+    for item, tiers in a_tab.groupby("item", sort=True):  # one pass per admission item
+        if item not in ev.items:
+            continue
+        tiers = tiers.sort_values("min_days")
+        sel = a_code == ev.items.index(item)
+        tier = np.searchsorted(tiers["min_days"].to_numpy(float), ev.bed_days[a_rows[sel]],
+                               side="right") - 1  # largest min_days <= bed days
+        a_cost[sel] = np.where(tier >= 0, tiers["cost_gbp"].to_numpy(float)[tier], np.nan)
 
+    b_rows = adm_rows[has_bed[adm_item]]
+    b_code = adm_item[has_bed[adm_item]]
+    after = bed_items.map(b_tab["after_days"]).to_numpy(float)
+    b_units = np.clip(ev.bed_days[b_rows] - after[b_code], 0, None)
+    b_cost = b_units * bed_items.map(b_tab["cost_gbp"]).to_numpy(float)[b_code]
 
-def select_scheme(unit_costs: pd.DataFrame, scheme: str) -> pd.DataFrame:
-    """Rows that apply under ``scheme``: its own rows and the rows with a blank scheme.
-
-    A table with no named schemes is one scheme and is returned whole; a table
-    with named schemes must name ``scheme`` (else :class:`UnitCostTableError`).
-    """
-    named = schemes_in(unit_costs)
-    if not named:
-        return unit_costs.copy()
-    if scheme not in named:
-        raise UnitCostTableError(f"hospital costing scheme {scheme!r} is not in the unit-cost "
-                                 f"table (schemes: {', '.join(named)})")
-    keep = unit_costs["scheme"].isin(["", scheme])
-    return unit_costs[keep].copy()
+    names = np.concatenate([items.to_numpy(object), bed_items.to_numpy(object)])
+    return (np.concatenate([c_rows, a_rows, b_rows]), names,
+            np.concatenate([c_item, a_code, len(items) + b_code]),
+            np.concatenate([ev.c_units, np.ones(len(a_rows)), b_units]),
+            np.concatenate([c_cost, a_cost, b_cost]))
 
 
 def cost_events(
@@ -234,51 +167,20 @@ def cost_events(
     with neither raises :class:`MissingUnitCostError` listing every uncosted
     item with its count of events and rows.
     """
-    keys = ["resident_id", "care_home_id", "care_model"]
-    table = unit_costs
-    contacts = events.loc[events["event_type"] == "contact", [*keys, "item", "n"]]
-    adms = events.loc[events["event_type"] == "admission", [*keys, "item", "bed_days"]].copy()
-    c_rates = table.loc[table["unit"] == "contact"].set_index("item")["cost_gbp"]
-    a_tab = table.loc[table["unit"] == "admission", ["item", "min_days", "cost_gbp"]]
-    b_tab = table.loc[table["unit"] == "bed_day"].set_index("item")[["after_days", "cost_gbp"]]
-    adms["bed_item"] = adms["item"].str.replace("_admission", "_bed_day", regex=False)
-    has_adm = adms["item"].isin(a_tab["item"])
-    has_bed = adms["bed_item"].isin(b_tab.index)
+    row, names, code, units, cost = _cost_rows(_Events(events), unit_costs, table_name)
+    out = events[["resident_id", "care_home_id", "care_model"]].iloc[row].reset_index(drop=True)
+    return out.assign(item=pd.array(names[code], dtype=events["item"].dtype), units=units,
+                      cost_gbp=cost)
 
-    c_missing = contacts[~contacts["item"].isin(c_rates.index)]
-    a_missing = adms[~(has_adm | has_bed)].assign(n=1)
-    missing = (
-        pd.concat([c_missing[["item", "n"]], a_missing[["item", "n"]]])
-        .groupby("item")["n"].agg(events="sum", rows="size").reset_index()
-    )
-    if len(missing):
-        listing = ", ".join(
-            f"{r.item} ({r.events} events in {r.rows} rows)" for r in missing.itertuples()
-        )
-        raise MissingUnitCostError(
-            f"no unit cost in {table_name} for {len(missing)} item(s): {listing}. "
-            "Add a row for each (docs/unit_costs.md); nothing is costed as zero.",
-            missing,
-        )
 
-    c = contacts.assign(units=contacts["n"].astype(float))
-    c["cost_gbp"] = c["units"] * c["item"].map(c_rates).to_numpy(float)
-
-    a = adms[has_adm].sort_values("bed_days", kind="stable")
-    a = pd.merge_asof(
-        a.assign(bed_days=a["bed_days"].astype("int64")),
-        a_tab.sort_values("min_days").astype({"min_days": "int64", "item": a["item"].dtype}),
-        left_on="bed_days", right_on="min_days", by="item", direction="backward",
-    ).assign(units=1.0)
-
-    b = adms[has_bed].copy()
-    after = b["bed_item"].map(b_tab["after_days"]).to_numpy(float)
-    b["units"] = np.clip(b["bed_days"].to_numpy(float) - after, 0, None)
-    b["cost_gbp"] = b["units"] * b["bed_item"].map(b_tab["cost_gbp"]).to_numpy(float)
-    b["item"] = b["bed_item"]
-
-    cols = [*keys, "item", "units", "cost_gbp"]
-    return pd.concat([c[cols], a[cols], b[cols]], ignore_index=True)
+def _resident_costs(cohort: pd.DataFrame, resident_pos: np.ndarray,
+                    cost_gbp: np.ndarray) -> pd.DataFrame:
+    out = cohort[["resident_id", "care_home_id", "care_model", "person_years"]].copy()
+    out["cost_gbp"] = np.bincount(resident_pos, weights=cost_gbp, minlength=len(out))
+    out["annual_cost_gbp"] = out["cost_gbp"] / out["person_years"]
+    keys = [pd.factorize(out[c], sort=True)[0] for c in ("resident_id", "care_home_id",
+                                                         "care_model")]
+    return out.take(np.lexsort(keys)).reset_index(drop=True)  # sorted by model, home, resident
 
 
 def make_resident_costs(costed: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame:
@@ -288,12 +190,8 @@ def make_resident_costs(costed: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFr
     annual_cost_gbp`` (= cost_gbp / person_years). Residents without events
     cost 0 and still carry their person-years.
     """
-    out = cohort[["resident_id", "care_home_id", "care_model", "person_years"]].copy()
-    pos = _positions(pd.Index(out["resident_id"]), costed["resident_id"], "resident_id")
-    out["cost_gbp"] = np.bincount(pos, weights=costed["cost_gbp"].to_numpy(float),
-                                  minlength=len(out))
-    out["annual_cost_gbp"] = out["cost_gbp"] / out["person_years"]
-    return out.sort_values(["care_model", "care_home_id", "resident_id"], ignore_index=True)
+    pos = _codes_in(pd.Index(cohort["resident_id"]), costed["resident_id"], "resident_id")
+    return _resident_costs(cohort, pos, costed["cost_gbp"].to_numpy(float))
 
 
 _CHUNK = 200  # bootstrap replicates per chunk (memory: _CHUNK x care homes integers)
@@ -331,6 +229,89 @@ def _item_order(items: list[str]) -> list[str]:
     return known + sorted(set(items) - set(known))
 
 
+def _model_order(models: list[str], care_models: Sequence[str] | None) -> list[str]:
+    """Configured care models first (those present), then any others sorted."""
+    first = [m for m in (care_models or []) if m in models]
+    return first + sorted(set(models) - set(first))
+
+
+def _homes(cohort: pd.DataFrame) -> pd.DataFrame:
+    """One row per care home (sorted by id): care_model, person_years, residents."""
+    code, ids = pd.factorize(cohort["care_home_id"], sort=True)
+    homes = (cohort[["care_model", "person_years"]].assign(_home=code)
+             .groupby("_home", sort=True)
+             .agg(care_model=("care_model", "first"), person_years=("person_years", "sum"),
+                  residents=("person_years", "size"), n_models=("care_model", "nunique")))
+    homes.index = pd.Index(ids, name="care_home_id")
+    if (homes["n_models"] > 1).any():
+        bad = ", ".join(homes.index[homes["n_models"] > 1].astype(str)[:10])
+        raise ValueError(f"care homes with residents in more than one care model: {bad}")
+    return homes
+
+
+def _per_home(home_code: np.ndarray, names: np.ndarray, item_code: np.ndarray,
+              units_k: np.ndarray, cost_k: np.ndarray,
+              n_homes: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Per-home totals of costed rows given as codes: ``(items, cost_hk, units_hk)``."""
+    present = np.bincount(item_code, minlength=len(names)) > 0
+    items = _item_order(sorted({str(n) for n in names[present]}))
+    col = pd.Index(items).get_indexer(names.astype(str))[item_code]
+    shape = (n_homes, len(items))
+    flat = home_code * len(items) + col
+    cost_hk = np.bincount(flat, weights=cost_k, minlength=shape[0] * shape[1]).reshape(shape)
+    units_hk = np.bincount(flat, weights=units_k, minlength=shape[0] * shape[1]).reshape(shape)
+    return items, cost_hk, units_hk
+
+
+def _costs(per_home: dict[str, tuple[list[str], np.ndarray, np.ndarray]], homes: pd.DataFrame,
+           *, price_year: int, replicates: int, rng: np.random.Generator, level: float,
+           care_models: Sequence[str] | None) -> dict[str, pd.DataFrame]:
+    """``costs.csv`` of each scheme from per-home totals (see :func:`make_costs`).
+
+    One bootstrap per care model serves every scheme: the columns of all
+    schemes are resampled with the same draws of homes.
+    """
+    rows: dict[str, list[dict]] = {s: [] for s in per_home}
+    models = homes["care_model"].astype(str).to_numpy()
+    for model in _model_order(sorted(set(models)), care_models):
+        in_model = models == model
+        h = homes[in_model]
+        t = h["person_years"].to_numpy(float)
+        ys = {s: np.column_stack([c[in_model], c[in_model].sum(axis=1)])
+              for s, (_, c, _) in per_home.items()}
+        y_all = np.column_stack(list(ys.values()))
+        if len(h) >= 2:
+            reps = cluster_bootstrap_ratio(y_all, t, replicates=replicates, rng=rng,
+                                           chunk_size=_CHUNK,
+                                           progress=_progress_logger(model, replicates, len(h)))
+            low_all, high_all = percentile_interval(reps, level=level)
+            note = ""
+        else:  # resampling one home gives a zero-width interval: no between-home variation
+            low_all = high_all = np.full(y_all.shape[1], np.nan)
+            note = (f"{len(h)} care home: no interval (between-home variation cannot be "
+                    "estimated from one home)")
+            logger.warning("care model %s has %d care home: no bootstrap interval", model, len(h))
+        total_py = t.sum()
+        offset = 0
+        for s, (items, _, units_hk) in per_home.items():
+            y = ys[s]
+            low, high = low_all[offset:offset + y.shape[1]], high_all[offset:offset + y.shape[1]]
+            offset += y.shape[1]
+            units = np.r_[units_hk[in_model].sum(axis=0), np.nan]
+            for k, item in enumerate([*items, "total"]):
+                cost = y[:, k].sum()
+                rows[s].append({
+                    "care_model": model, "item": item,
+                    "service_group": SERVICE_GROUPS.get(item, "total" if item == "total"
+                                                        else "other"),
+                    "units": units[k], "cost": cost, "cost_per_resident_year": cost / total_py,
+                    "conf_low": low[k], "conf_high": high[k], "price_year": int(price_year),
+                    "residents": int(h["residents"].sum()), "care_homes": len(h),
+                    "person_years": total_py, "ci_note": note,
+                })
+    return {s: pd.DataFrame(r) for s, r in rows.items()}
+
+
 def make_costs(
     costed: pd.DataFrame,
     cohort: pd.DataFrame,
@@ -339,6 +320,7 @@ def make_costs(
     replicates: int,
     rng: np.random.Generator,
     level: float = 0.95,
+    care_models: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """``costs.csv``: one row per care model × item, plus ``total``.
 
@@ -348,46 +330,21 @@ def make_costs(
     admissions or costed bed days. ``conf_low``/``conf_high``: percentile
     bootstrap interval of cost_per_resident_year, resampling care homes with
     replacement within each care model (per-home totals computed once; see
-    :func:`~optimal_analysis.stats.bootstrap.cluster_bootstrap_ratio`). Extra
-    columns: ``service_group``, ``residents``, ``care_homes``, ``person_years``.
+    :func:`~optimal_analysis.stats.bootstrap.cluster_bootstrap_ratio`). A care
+    model with fewer than 2 care homes gets no interval (NaN): resampling one
+    home cannot estimate between-home variation; ``ci_note`` says so (empty
+    otherwise). Rows are ordered by ``care_models`` (configured first, then
+    any others sorted), then by item. Extra columns: ``service_group``,
+    ``residents``, ``care_homes``, ``person_years``, ``ci_note``.
     """
-    homes = (cohort.groupby("care_home_id", sort=True, observed=True)
-             .agg(care_model=("care_model", "first"), person_years=("person_years", "sum"),
-                  residents=("resident_id", "size"), n_models=("care_model", "nunique")))
-    if (homes["n_models"] > 1).any():
-        bad = ", ".join(homes.index[homes["n_models"] > 1].astype(str)[:10])
-        raise ValueError(f"care homes with residents in more than one care model: {bad}")
-    codes, uniques = pd.factorize(costed["item"])
-    items = _item_order([str(u) for u in uniques])
-    col = pd.Index(items).get_indexer(uniques)[codes]
-    flat = _positions(homes.index, costed["care_home_id"], "care_home_id") * len(items) + col
-    shape = (len(homes), len(items))
-    cost_hk = np.bincount(flat, weights=costed["cost_gbp"].to_numpy(float),
-                          minlength=shape[0] * shape[1]).reshape(shape).astype(float)
-    units_hk = np.bincount(flat, weights=costed["units"].to_numpy(float),
-                           minlength=shape[0] * shape[1]).reshape(shape).astype(float)
-    rows = []
-    for model in sorted(homes["care_model"].unique()):
-        in_model = (homes["care_model"] == model).to_numpy()
-        h = homes[in_model]
-        y = np.column_stack([cost_hk[in_model], cost_hk[in_model].sum(axis=1)])
-        units = np.r_[units_hk[in_model].sum(axis=0), np.nan]
-        t = h["person_years"].to_numpy(float)
-        reps = cluster_bootstrap_ratio(y, t, replicates=replicates, rng=rng, chunk_size=_CHUNK,
-                                       progress=_progress_logger(model, replicates, len(h)))
-        low, high = percentile_interval(reps, level=level)
-        total_py = t.sum()
-        for k, item in enumerate([*items, "total"]):
-            cost = y[:, k].sum()
-            rows.append({
-                "care_model": model, "item": item,
-                "service_group": SERVICE_GROUPS.get(item, "total" if item == "total" else "other"),
-                "units": units[k], "cost": cost, "cost_per_resident_year": cost / total_py,
-                "conf_low": low[k], "conf_high": high[k], "price_year": int(price_year),
-                "residents": int(h["residents"].sum()), "care_homes": len(h),
-                "person_years": total_py,
-            })
-    return pd.DataFrame(rows)
+    homes = _homes(cohort)
+    home_code = _codes_in(homes.index, costed["care_home_id"], "care_home_id")
+    code, names = pd.factorize(costed["item"])
+    per_home = _per_home(home_code, np.asarray(names, dtype=object), code,
+                         costed["units"].to_numpy(float), costed["cost_gbp"].to_numpy(float),
+                         len(homes))
+    return _costs({"": per_home}, homes, price_year=price_year, replicates=replicates, rng=rng,
+                  level=level, care_models=care_models)[""]
 
 
 def make_cost_tables(
@@ -400,6 +357,7 @@ def make_cost_tables(
     scheme: str,
     replicates: int,
     rng: np.random.Generator,
+    care_models: Sequence[str] | None = None,
     unit_costs_name: str = "unit-cost table",
     inflation_name: str = "inflation index",
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -409,23 +367,28 @@ def make_cost_tables(
     hospital-costing ``scheme`` (→ ``costs`` and ``resident_costs``) and under
     every other scheme the table names (→ ``costs_sensitivity``, same columns,
     empty if the table names no other scheme). Each table has a ``scheme``
-    column. Every scheme's bootstrap starts from the same state of ``rng``, so
-    schemes are compared on the same resampled care homes.
+    column; care models are in ``care_models`` order (:func:`make_costs`).
+    All schemes share one bootstrap (the same resampled care homes), so they
+    are compared on the same draws. String IDs are
+    factorized once; costing and summing work on integer codes.
     """
     table = validate_unit_costs(unit_costs, name=unit_costs_name)
     index = validate_inflation(inflation, name=inflation_name)
     table = rebase_unit_costs(table, index, price_year=price_year)
     named = schemes_in(table)
-    start = copy.deepcopy(rng)
-    results: dict[str, pd.DataFrame] = {}
+    homes = _homes(cohort)
+    ev = _Events(events, pd.Index(cohort["resident_id"]), homes.index)
+    per_home = {}
     resident_costs = pd.DataFrame()
     for s in [scheme] + [n for n in named if n != scheme]:
-        costed = cost_events(events, select_scheme(table, s), table_name=unit_costs_name)
-        costs = make_costs(costed, cohort, price_year=price_year, replicates=replicates,
-                           rng=rng if s == scheme else copy.deepcopy(start))
-        results[s] = costs.assign(scheme=s)
+        row, names, code, units, cost = _cost_rows(ev, select_scheme(table, s), unit_costs_name)
+        per_home[s] = _per_home(ev.home_code[row], names, code, units, cost, len(homes))
         if s == scheme:
-            resident_costs = make_resident_costs(costed, cohort).assign(scheme=s)
+            resident_costs = _resident_costs(cohort, ev.resident_pos[row], cost).assign(scheme=s)
+        del row, code, units, cost
+    tables = _costs(per_home, homes, price_year=price_year, replicates=replicates, rng=rng,
+                    level=0.95, care_models=care_models)
+    results = {s: t.assign(scheme=s) for s, t in tables.items()}
     if not named:
         logger.warning("unit-cost table names no hospital-costing schemes: no sensitivity table")
     others = [results[s] for s in results if s != scheme]

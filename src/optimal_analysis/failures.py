@@ -36,7 +36,8 @@ def make_failures(
             "file": file,
             "line": rows["_line"].to_numpy() if n else np.array([], dtype=np.int64),
             "column": column,
-            "value": (values.astype("string").fillna("") if isinstance(values, pd.Series) else values),
+            "value": (values.astype("string").fillna("") if isinstance(values, pd.Series)
+                      else values),
             "problem": problem,
             "message": message,
             "severity": severity,

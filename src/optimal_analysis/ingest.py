@@ -30,19 +30,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.errors
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from optimal_analysis import schemas
-from optimal_analysis.failures import make_failures, mark_rows, empty_failures, file_failure
+from optimal_analysis.failures import empty_failures, file_failure, make_failures, mark_rows
+from optimal_analysis.read_input import InputFileError, file_labels, find_table_file, read_raw
 from optimal_analysis.schemas import COLUMNS, TABLES
 
+__all__ = ["InputFileError", "RegionTables", "empty_table", "file_labels", "find_table_file",
+           "ingest_region", "parse_table", "read_raw"]
+
 log = logging.getLogger(__name__)
-
-class InputFileError(Exception):
-    """A table file cannot be read at all."""
-
 
 @dataclass
 class RegionTables:
@@ -52,78 +49,6 @@ class RegionTables:
     tables: dict[str, pd.DataFrame]
     failures: pd.DataFrame
     files: dict[str, str] = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------------------
-# finding and reading files
-
-
-def find_table_file(region_dir: Path, table: str) -> Path | None:
-    """The file of ``table`` in ``region_dir`` (``.csv`` or ``.parquet``), or None."""
-    found = [p for ext in (".csv", ".parquet") if (p := region_dir / f"{table}{ext}").is_file()]
-    if len(found) > 1:
-        raise InputFileError(
-            f"{region_dir.name}: both {found[0].name} and {found[1].name} exist; keep one"
-        )
-    return found[0] if found else None
-
-
-def read_raw(path: Path) -> pd.DataFrame:
-    """Read a table file: CSV as text columns, Parquet as stored. Adds ``_line``.
-
-    ``_line`` is the line of the row in a CSV file (the header is line 1), or
-    the row number (from 1) in a Parquet file.
-    """
-    if path.stat().st_size == 0:
-        raise InputFileError("the file is empty (0 bytes); it needs at least a header row")
-    if path.suffix == ".parquet":
-        try:
-            table = pq.read_table(path)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputFileError(f"not a readable Parquet file ({exc})") from exc
-        df = table.to_pandas()
-        df["_line"] = np.arange(1, len(df) + 1, dtype=np.int64)
-        return df
-    header = _read_header(path)
-    try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding="utf8"),
-            parse_options=pacsv.ParseOptions(newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        raise InputFileError(f"cannot be read as CSV: {exc}") from exc
-    df = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
-    df["_line"] = np.arange(2, len(df) + 2, dtype=np.int64)
-    return df
-
-
-def _read_header(path: Path) -> list[str]:
-    with open(path, "rb") as fh:
-        raw = fh.readline()
-    try:
-        text = raw.decode("utf-8-sig").rstrip("\r\n")
-    except UnicodeDecodeError as exc:
-        raise InputFileError(
-            f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} in the header); "
-            "save it as UTF-8 CSV"
-        ) from exc
-    if not text.strip():
-        raise InputFileError("the first line is empty; it must be the header row")
-    names = [c.strip().strip('"') for c in text.split(",")]
-    if len(names) == 1:
-        for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
-            if sep in text:
-                raise InputFileError(
-                    f"the header has no commas but uses {label} ({text[:60]!r}); "
-                    "files must be comma-separated"
-                )
-    return names
 
 
 def empty_table(table: str) -> pd.DataFrame:
@@ -222,6 +147,12 @@ def parse_table(
 
     failures.append(_schema_failures(df, raw, region=region, table=table, file=file,
                                      care_models=care_models, bad_cells=bad_cells))
+    blank = _blank_rows(raw)
+    if blank.any():  # an empty line is not a row: set aside with a warning, nothing else
+        failures = [f[~f["line"].isin(raw.loc[blank, "_line"])] for f in failures]
+        failures.append(make_failures(region, table, file, raw.loc[blank], "", "", "blank_line",
+                                      "the line is empty; ignored", severity="warning"))
+        mark_rows(df, blank, "blank_line")
     found = [f for f in failures if len(f)]
     if not found:
         return df, empty_failures()
@@ -232,13 +163,22 @@ def parse_table(
     return df, fails.reset_index(drop=True)
 
 
+def _blank_rows(raw: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is empty (a blank line in a CSV file)."""
+    cols = [c for c in raw.columns if c != "_line"]
+    blank = np.ones(len(raw), dtype=bool)
+    for c in cols:
+        blank &= (schemas._as_text(raw[c]) == "").to_numpy(dtype=bool)
+    return blank
+
+
 def parse_column(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
     """Numeric columns of Parquet files are taken as they are; everything else via schemas."""
-    if kind in ("int", "float") and pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if kind in ("int", "float") and numeric:
         num = values.astype("float64")
         if kind == "int":
-            frac = num.notna() & (np.floor(num.fillna(0)) != num.fillna(0))
-            return num.where(~frac).astype("Float64").astype("Int64"), frac
+            return schemas.whole_numbers(num)
         return num, pd.Series(False, index=values.index)
     return schemas.parse_column(values, kind)
 
@@ -266,8 +206,11 @@ def _schema_failures(df: pd.DataFrame, raw: pd.DataFrame, *, region: str, table:
         if problem == "missing_value":
             message = f"{column} is required but empty"
         elif problem == "unknown_code" and column == "service":
-            message = ("service is not a contract service code (data-contract.md) and is not "
-                       "mapped for this region in config service_code_map")
+            message = ("service codes not in the contract (data-contract.md) or the region's "
+                       "map (config service_code_map)")
+        elif problem == "date_out_of_range":
+            message = (f"{column} is outside the plausible range {schemas.MIN_DATE.date()} to "
+                       f"{schemas.MAX_DATE.date()}")
         elif problem == "unknown_code" and column == "care_model":
             message = (f"care_model is not one of the care models in config "
                        f"({', '.join(care_models)})")
@@ -275,7 +218,8 @@ def _schema_failures(df: pd.DataFrame, raw: pd.DataFrame, *, region: str, table:
             message = f"{column} {check_s}" if "must" in check_s or "outside" in check_s \
                 else f"{column} fails check {check_s}"
             message = message.replace(f"{column} {column} ", f"{column} ")
-        out.append(make_failures(region, table, file, raw.loc[idx], column, values, problem, message))
+        out.append(make_failures(region, table, file, raw.loc[idx], column, values, problem,
+                                 message))
     return pd.concat(out) if out else empty_failures()
 
 
@@ -322,7 +266,8 @@ def ingest_region(
         try:
             path = find_table_file(region_dir, table)
         except InputFileError as exc:
-            failures.append(file_failure(region, table, f"{region}/{table}", str(exc), "ambiguous_file"))
+            failures.append(file_failure(region, table, f"{region}/{table}", str(exc),
+                                         "ambiguous_file"))
             tables[table] = empty_table(table)
             continue
         label = f"{region}/{path.name}" if path else f"{region}/{table}.csv"
@@ -340,7 +285,8 @@ def ingest_region(
                 raw, region=region, table=table, file=label, care_models=list(care_models),
                 service_code_map=service_code_map if table == "contacts" else None)
         except InputFileError as exc:
-            problem = "missing_column" if "missing required column" in str(exc) else "unreadable_file"
+            problem = ("missing_column" if "missing required column" in str(exc)
+                       else "unreadable_file")
             failures.append(file_failure(region, table, label, f"{label}: {exc}", problem))
             tables[table] = empty_table(table)
             continue
@@ -348,19 +294,27 @@ def ingest_region(
         failures.append(fails)
         log.info("%s: %d rows read", label, len(df))
 
-    label = {t: f"{region}/{Path(files[t]).name}" if files.get(t) else f"{region}/{t}"
-             for t in TABLES}
+    labels = file_labels(region_dir, region)
+    # A table that cannot be read sets aside the rows that refer to it (a cascade,
+    # not a failure of each row: the one fatal failure names the cause).
+    unusable = {f["table"].iloc[0] for f in failures if len(f) and (f["severity"] == "fatal").any()}
+    if "care_homes" in unusable:
+        mark_rows(tables["residents"], np.ones(len(tables["residents"]), bool),
+                  "care_home_excluded")
+    if "residents" in unusable:
+        for t in ("contacts", "admissions"):
+            mark_rows(tables[t], np.ones(len(tables[t]), bool), "resident_excluded")
     failures.append(integrity.check_care_homes(tables["care_homes"], region=region,
-                                               file=label["care_homes"]))
+                                               file=labels["care_homes"]))
     failures.append(integrity.check_residents(tables["residents"], tables["care_homes"],
-                                              region=region, file=label["residents"]))
+                                              region=region, file=labels["residents"]))
     for table in ("contacts", "admissions"):
         failures.append(integrity.check_events(tables[table], tables["residents"], table=table,
-                                               region=region, file=label[table]))
-    if files.get("residents") and len(tables["residents"]) == 0:
+                                               region=region, file=labels[table]))
+    if files.get("residents") and "residents" not in unusable and len(tables["residents"]) == 0:
         failures.append(file_failure(
-            region, "residents", label["residents"],
-            f"{label['residents']}: region {region!r} has no residents (header only)",
+            region, "residents", labels["residents"],
+            f"{labels['residents']}: region {region!r} has no residents (header only)",
             "no_residents", severity="error"))
     fails = pd.concat([f for f in failures if len(f)], ignore_index=True) if any(
         len(f) for f in failures) else empty_failures()

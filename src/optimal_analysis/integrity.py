@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.failures import make_failures, mark_rows, empty_failures
+from optimal_analysis.failures import empty_failures, make_failures, mark_rows
 
 # Reasons that set a row aside without it being a failure of its own.
 CASCADE_REASONS = {
@@ -40,7 +40,8 @@ def _lines_of(df: pd.DataFrame, mask: np.ndarray, key: str) -> pd.Series:
     return sub[key].map(joined)
 
 
-def duplicate_ids(df: pd.DataFrame, key: str, *, region: str, table: str, file: str) -> pd.DataFrame:
+def duplicate_ids(df: pd.DataFrame, key: str, *, region: str, table: str,
+                  file: str) -> pd.DataFrame:
     """Every row whose ``key`` appears more than once among usable rows is a failure.
 
     All copies are set aside: which of two rows with the same id is right
@@ -83,12 +84,14 @@ def check_residents(residents: pd.DataFrame, homes: pd.DataFrame, *, region: str
     unknown = ok & ~known
     if unknown.any():
         rows = residents.loc[unknown]
-        out.append(make_failures(region, "residents", file, rows, "care_home_id", rows["care_home_id"],
+        out.append(make_failures(region, "residents", file, rows, "care_home_id",
+                                 rows["care_home_id"],
                              "unknown_care_home",
                              "care_home_id is not in this region's care_homes file"))
         mark_rows(residents, unknown, "unknown_care_home")
     usable_homes = homes.loc[_ok(homes), "care_home_id"]
-    mark_rows(residents, ~residents["care_home_id"].isin(usable_homes).to_numpy(), "care_home_excluded")
+    mark_rows(residents, ~residents["care_home_id"].isin(usable_homes).to_numpy(),
+              "care_home_excluded")
     return _concat(out)
 
 
@@ -107,14 +110,16 @@ def check_events(events: pd.DataFrame, residents: pd.DataFrame, *, table: str, r
     if unknown.any():
         rows = events.loc[unknown]
         out.append(make_failures(region, table, file, rows, "resident_id", rows["resident_id"],
-                             "unknown_resident", "resident_id is not in this region's residents file"))
+                                 "unknown_resident",
+                                 "resident_id is not in this region's residents file"))
         mark_rows(events, unknown, "unknown_resident")
     usable = residents.loc[_ok(residents)].drop_duplicates("resident_id").set_index("resident_id")
     mark_rows(events, ~events["resident_id"].isin(usable.index).to_numpy(), "resident_excluded")
     if table == "admissions":
         out.append(_check_stays(events, region=region, file=file))
     date_col = "contact_date" if table == "contacts" else "admission_date"
-    _mark_outside_follow_up(events, usable, date_col)
+    out.append(_mark_outside_follow_up(events, usable, date_col, table=table, region=region,
+                                       file=file))
     return _concat(out)
 
 
@@ -147,13 +152,20 @@ def _check_stays(adm: pd.DataFrame, *, region: str, file: str) -> pd.DataFrame:
                + " overlaps an earlier stay of the same resident (line "
                + prev_line.loc[rows.index].astype("Int64").astype(str) + ")")
         out.append(make_failures(region, "admissions", file, rows, "admission_date",
-                             rows["admission_date"].dt.strftime("%Y-%m-%d"), "overlapping_stay", msg))
+                                 rows["admission_date"].dt.strftime("%Y-%m-%d"),
+                                 "overlapping_stay", msg))
         mark_rows(adm, adm.index.isin(rows.index), "overlapping_stay")
     return _concat(out)
 
 
-def _mark_outside_follow_up(events: pd.DataFrame, usable: pd.DataFrame, date_col: str) -> None:
-    """Set aside (not a failure) events dated outside [entry_date, exit_date]."""
+def _mark_outside_follow_up(events: pd.DataFrame, usable: pd.DataFrame, date_col: str, *,
+                            table: str, region: str, file: str) -> pd.DataFrame:
+    """Set aside events dated outside [entry_date, exit_date].
+
+    Outside follow-up is not a failure (extracts often span a wider window),
+    except after a death: that cannot happen, so each such row is also a
+    ``warning`` (set aside in both modes, never stops the run).
+    """
     ok = _ok(events)
     rid = events["resident_id"]
     entry = rid.map(usable["entry_date"])
@@ -163,5 +175,14 @@ def _mark_outside_follow_up(events: pd.DataFrame, usable: pd.DataFrame, date_col
     before = ok & (date < entry).fillna(False).to_numpy()
     after = ok & (date > exit_).fillna(False).to_numpy()
     mark_rows(events, before, "before_entry")
-    mark_rows(events, after & died, "after_death")
     mark_rows(events, after & ~died, "after_exit")
+    dead = after & died
+    if not dead.any():
+        return empty_failures()
+    rows = events.loc[dead]
+    when = rows[date_col].dt.strftime("%Y-%m-%d")
+    msg = (f"{date_col} " + when + " is after the resident's death on "
+           + exit_.loc[rows.index].dt.strftime("%Y-%m-%d") + "; set aside")
+    mark_rows(events, dead, "after_death")
+    return make_failures(region, table, file, rows, date_col, when, "after_death", msg,
+                         severity="warning")

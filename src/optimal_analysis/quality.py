@@ -11,11 +11,18 @@ and one per exclusion reason (``rows_used`` 0).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.failures import FAILURE_COLUMNS, empty_failures, make_failures, mark_rows
+from optimal_analysis.failures import (
+    FAILURE_COLUMNS,
+    empty_failures,
+    file_failure,
+    make_failures,
+    mark_rows,
+)
 from optimal_analysis.schemas import TABLES
 
 log = logging.getLogger(__name__)
@@ -81,10 +88,62 @@ def make_accounting(tables: dict[str, dict[str, pd.DataFrame]]) -> pd.DataFrame:
     return acc
 
 
+def _coverage_failures(tables: dict[str, dict[str, pd.DataFrame]],
+                       combined: dict[str, pd.DataFrame],
+                       files: dict[str, dict[str, str]], care_models: Sequence[str],
+                       reference: str | None) -> pd.DataFrame:
+    """Regions and care models left with no residents to analyse.
+
+    A region whose residents were all set aside, or a care model (config
+    ``care_models``) with no residents, is a ``warning``: the run goes on and
+    the result tables simply have no rows for it. No residents at all, or none
+    in the reference care model (every ratio is relative to it), is ``fatal``.
+    """
+    out = []
+    for region in sorted(tables):
+        res = tables[region]["residents"]
+        if len(res) and res["_reason"].notna().all():
+            out.append(file_failure(
+                region, "residents", files[region]["residents"],
+                f"region {region!r}: none of its {len(res)} residents can be analysed (every row "
+                "was set aside; see data_quality.csv)", "region_without_residents",
+                severity="warning"))
+    res, homes = combined["residents"], combined["care_homes"]
+    model = res["care_home_id"].map(homes.drop_duplicates("care_home_id")
+                                    .set_index("care_home_id")["care_model"])
+    counts = model.value_counts()
+    where = "all regions"
+    if len(res) == 0:
+        out.append(file_failure("", "residents", where, "no residents are left to analyse in any "
+                                "region", "no_residents_to_analyse"))
+    else:
+        for m in care_models:
+            if counts.get(m, 0) > 0:
+                continue
+            if m == reference:
+                out.append(file_failure(
+                    "", "residents", where,
+                    f"the reference care model {m!r} (config reference_care_model) has no "
+                    "residents, so no rate or hazard ratio can be estimated; set "
+                    "reference_care_model to one of "
+                    f"{', '.join(k for k in care_models if counts.get(k, 0))}",
+                    "reference_without_residents", column="care_model"))
+            else:
+                out.append(file_failure(
+                    "", "residents", where,
+                    f"care model {m!r} (config care_models) has no residents; the result "
+                    "tables have no rows for it", "care_model_without_residents",
+                    severity="warning", column="care_model"))
+    return pd.concat(out, ignore_index=True) if out else empty_failures()
+
+
 def combine_regions(
     tables: dict[str, dict[str, pd.DataFrame]],
     failures: pd.DataFrame,
     files: dict[str, dict[str, str]],
+    *,
+    care_models: Sequence[str] = (),
+    reference_care_model: str | None = None,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
     """Check ids across regions, then stack the used rows of every region.
 
@@ -97,6 +156,10 @@ def combine_regions(
         The failures of every region, stacked.
     files
         ``{region: {table: file label}}`` for messages.
+    care_models, reference_care_model
+        Config ``care_models`` and ``reference_care_model``: a care model with
+        no residents is a warning, the reference one with none is fatal (see
+        :func:`_coverage_failures`).
 
     Returns
     -------
@@ -109,12 +172,21 @@ def combine_regions(
              _cross_region_duplicates(tables, "residents", "resident_id", files)]
     for t in tables.values():
         _cascade(t)
+    combined = _stack_used(tables)
+    if not (failures["severity"] == "fatal").any():  # else the cause is already named
+        extra.append(_coverage_failures(tables, combined, files, care_models,
+                                         reference_care_model))
     parts = [f for f in [failures, *extra] if len(f)]
     all_fails = pd.concat(parts, ignore_index=True) if parts else empty_failures()
     all_fails = all_fails[FAILURE_COLUMNS].copy()
     all_fails["line"] = pd.array(all_fails["line"], dtype="Int64")
     all_fails = all_fails.sort_values(["region", "table", "line", "column", "problem"],
                                       na_position="first", kind="stable").reset_index(drop=True)
+    return combined, all_fails, make_accounting(tables)
+
+
+def _stack_used(tables: dict[str, dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """The used rows of every region, stacked per table, with ``region`` first."""
     combined = {}
     for table in TABLES:
         parts = []
@@ -124,11 +196,21 @@ def combine_regions(
             used.insert(0, "region", pd.Series(region, index=used.index, dtype="string"))
             parts.append(used)
         combined[table] = pd.concat(parts, ignore_index=True)
-    return combined, all_fails, make_accounting(tables)
+    return combined
 
 
 # ---------------------------------------------------------------------------
 # the stop gate
+
+
+def _value_counts(values: pd.Series, *, top: int = 8) -> str:
+    """``'XYZ' (12 rows), 'ABC' (3 rows)``: the distinct values, commonest first."""
+    counts = values.astype("string").fillna("").value_counts()
+    order = counts.sort_index().sort_values(ascending=False, kind="stable")  # ties by value
+    text = ", ".join(f"{v!r} ({n} row{'s' if n != 1 else ''})" for v, n in order.iloc[:top].items())
+    if len(order) > top:
+        text += f", and {len(order) - top} more values"
+    return text
 
 
 def summarise_failures(failures: pd.DataFrame, *, max_groups: int = 25) -> str:
@@ -136,7 +218,8 @@ def summarise_failures(failures: pd.DataFrame, *, max_groups: int = 25) -> str:
 
     Each line names the file, the first line number, the column and the
     offending value, the problem in words, and how many rows are alike (with
-    their first few line numbers).
+    their first few line numbers). When the rows alike hold different values,
+    every value is listed with its count (``'XYZ' (12 rows), 'ABC' (3 rows)``).
     """
     if failures.empty:
         return "no problems"
@@ -147,12 +230,20 @@ def summarise_failures(failures: pd.DataFrame, *, max_groups: int = 25) -> str:
     for _, g in list(groups)[:max_groups]:
         first = g.iloc[0]
         where = first["file"]
-        if pd.notna(first["line"]):
+        has_line = pd.notna(first["line"])
+        if has_line:
             where += f", line {int(first['line'])}"
         if first["column"]:
             where += f", column {first['column']}"
-        value = f", value {first['value']!r}" if pd.notna(first["line"]) else ""
-        text = f"  {where}{value}: {first['message']}"
+        n_values = g["value"].nunique(dropna=False)
+        if has_line and n_values == 1:
+            text = f"  {where}, value {first['value']!r}: {first['message']}"
+        elif has_line:
+            text = f"  {where}: {first['message']}: {_value_counts(g['value'])}"
+        elif str(first["message"]).startswith(str(first["file"])):  # already names its file
+            text = f"  {first['message']}"
+        else:
+            text = f"  {where}: {first['message']}"
         if len(g) > 1:
             more = ", ".join(str(int(x)) for x in g["line"].dropna().iloc[1:6])
             text += f" ({len(g)} rows like this" + (f"; also lines {more}" if more else "")
@@ -181,12 +272,18 @@ def check_failures(failures: pd.DataFrame, *, on_invalid: str, failures_file: st
                 " Nothing was analysed.")
         tail = f"Every problem is listed in {failures_file}."
         if len(fatal):
-            tail += " Files that cannot be read must be fixed before any run."
+            tail += (" Fatal problems (a file that cannot be read, nothing left to analyse) "
+                     "stop the run in both on_invalid modes.")
         if len(errors) and on_invalid == "stop":
             tail += (" To set invalid rows aside and analyse the rest, run with "
                      "--config on_invalid=exclude (they are counted in data_quality.csv).")
         raise InputDataError(f"{head}\n{summarise_failures(shown)}\n{tail}")
+    text = "no invalid rows"
     if len(errors):
-        return (f"{len(errors)} invalid rows set aside (on_invalid: exclude):\n"
+        text = (f"{len(errors)} invalid rows set aside (on_invalid: exclude):\n"
                 + summarise_failures(errors))
-    return "no invalid rows"
+    warnings = failures[sev == "warning"]
+    if len(warnings):
+        text += (f"\n{len(warnings)} warning{'s' if len(warnings) != 1 else ''} (the run goes "
+                 f"on; see {failures_file}):\n" + summarise_failures(warnings))
+    return text

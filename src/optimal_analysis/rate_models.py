@@ -19,16 +19,17 @@ from itertools import product
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from optimal_analysis.rate_fit import RateFit, fit_rate_model, standardise, wild_p_value
 from optimal_analysis.rates import (
+    REASONS,
+    analysis_set_reason,
     check_cohort_columns,
     design_matrix,
     drop_aliased_columns,
     make_caveats,
+    term_reasons,
 )
-from optimal_analysis.stats.cluster import cr1_covariance, wild_cluster_score_test
-from optimal_analysis.stats.glm import count_scores_information, fit_count_model
 from optimal_analysis.tidy import tidy_coefficients, wald_inference
 
 __all__ = ["EXPOSURES", "RateFit", "RateModelResults", "fit_rate_model", "make_rate_models"]
@@ -51,177 +52,149 @@ class RateModelResults:
     caveats: pd.DataFrame
 
 
-@dataclass(frozen=True)
-class RateFit:
-    """One fitted rate model: coefficients, their CR1 covariance, and what was used."""
-
-    names: list[str]
-    params: np.ndarray
-    cov: np.ndarray
-    alpha: float
-    converged: bool
-    n_residents: int
-    n_clusters: int
+ESTIMATE_COLUMNS = ["estimate", "std_error", "conf_low", "conf_high", "p_value"]
+_SE_COLUMNS = ESTIMATE_COLUMNS[1:]
 
 
-def fit_rate_model(
-    model: str,
-    y: np.ndarray,
-    x: np.ndarray,
-    log_exposure: np.ndarray,
-    clusters: np.ndarray,
-    names: Sequence[str],
-    *,
-    dispersion_fixed: bool = False,
-) -> RateFit:
-    """Fit a Poisson or NB2 rate model and its CR1 cluster-robust covariance.
-
-    ``log_exposure`` is the offset (log person-years); ``clusters`` integer
-    codes of care homes. For NB2 the covariance of β is the (β, β) block of the
-    joint (β, α) sandwich unless ``dispersion_fixed`` (α treated as known, as R's
-    ``sandwich::vcovCL`` on ``MASS::glm.nb`` does).
-    """
-    fit = fit_count_model(model, y, x, log_exposure)
-    k = x.shape[1]
-    cov = np.full((k, k), np.nan)
-    if fit.converged:  # no covariance for an estimate that does not exist
-        scores, info = count_scores_information(
-            model, y, x, log_exposure, fit.params, fit.alpha, dispersion_fixed=dispersion_fixed
-        )
-        cov = cr1_covariance(scores, np.linalg.inv(info), clusters)[:k, :k]
-    return RateFit(
-        list(names),
-        fit.params,
-        cov,
-        fit.alpha,
-        fit.converged,
-        len(y),
-        int(np.unique(clusters).size),
-    )
-
-
-def _wild_p_value(
-    model: str,
-    y: np.ndarray,
-    x: np.ndarray,
-    offset: np.ndarray,
-    clusters: np.ndarray,
-    index: int,
-    *,
-    rng: np.random.Generator,
-    replicates: int,
-) -> float:
-    """Refit with column ``index`` dropped (H0: β = 0), then the wild cluster score bootstrap."""
-    restricted = fit_count_model(model, y, np.delete(x, index, axis=1), offset)
-    if not restricted.converged:
-        return float("nan")
-    params = np.insert(restricted.params, index, 0.0)
-    scores, info = count_scores_information(model, y, x, offset, params, restricted.alpha)
-    return wild_cluster_score_test(scores, info, clusters, index, rng=rng, replicates=replicates)[1]
-
-
-def _standardise(
-    fit: RateFit,
-    x: np.ndarray,
-    weights: np.ndarray,
-    levels: Sequence[str],
-    reference: str,
-    alpha: float,
-) -> pd.DataFrame:
-    """g-computation rates per 1,000 resident-years and differences vs ``reference``.
-
-    rate_m = Σ w_i exp(x_i(m)ᵀβ) / Σ w_i, with x_i(m) resident i's covariates and
-    care model set to m, w_i its exposure (person-years): the rate the analysed
-    cohort would have had under care model m. Delta method with the CR1
-    covariance: ∇rate_m = Σ w_i exp(x_i(m)ᵀβ) x_i(m) / Σ w_i. Rate CIs are
-    formed on the log scale, differences on the linear scale.
-    """
-    levels = [m for m in levels if m == reference or m in fit.names]  # aliased models: none
-    cm_cols = [fit.names.index(m) for m in levels if m != reference]
-    base = x.copy()
-    base[:, cm_cols] = 0.0
-    w = weights / weights.sum()
-    rates, grads = {}, {}
-    for m in levels:
-        xm = base.copy()
-        if m != reference:
-            xm[:, fit.names.index(m)] = 1.0
-        pred = np.exp(xm @ fit.params) * w
-        rates[m], grads[m] = 1000 * pred.sum(), 1000 * (pred @ xm)
-    rows = []
-    z = stats.norm.ppf(1 - alpha / 2)
-    for m in levels:
-        se = float(np.sqrt(grads[m] @ fit.cov @ grads[m]))
-        rows.append(
-            {
-                "care_model": m,
-                "measure": "rate",
-                "estimate": rates[m],
-                "std_error": se,
-                "conf_low": rates[m] * np.exp(-z * se / rates[m]),
-                "conf_high": rates[m] * np.exp(z * se / rates[m]),
-                "p_value": np.nan,
-            }
-        )
-        if m != reference:
-            g = grads[m] - grads[reference]
-            d, se_d = rates[m] - rates[reference], float(np.sqrt(g @ fit.cov @ g))
-            low, high, p = wald_inference(d, se_d, alpha=alpha)
-            rows.append(
-                {
-                    "care_model": m,
-                    "measure": "rate_difference",
-                    "estimate": d,
-                    "std_error": se_d,
-                    "conf_low": float(low),
-                    "conf_high": float(high),
-                    "p_value": float(p),
-                }
-            )
-    return pd.DataFrame(rows)
+def _single_cluster(term: str, reference: str, homes: pd.Series) -> bool:
+    """Fewer than 2 homes in the term's care model or the reference (their score sums are 0)."""
+    return min(int(homes.get(term, 0)), int(homes.get(reference, 0))) < 2
 
 
 def _rate_ratio_rows(
-    fit: RateFit,
+    fit: RateFit | None,
     *,
-    levels: Sequence[str],
+    terms: Sequence[str],
+    reasons: dict[str, str],
     reference: str,
     homes: pd.Series,
     few_clusters_threshold: int,
     alpha: float,
     wild: Callable[[int], float],
 ) -> pd.DataFrame:
-    """Tidy rows of the care-model terms of one fit, with the few-cluster columns."""
-    tidy = tidy_coefficients(fit.params, fit.cov, fit.names, exponentiate=True, alpha=alpha)
-    tidy = tidy[tidy["term"].isin(levels)].reset_index(drop=True)
+    """One row per care-model term (all of ``terms``): tidy estimates, reason, few-cluster columns.
+
+    Terms with a reason are empty; ``single_cluster`` terms keep the estimate only.
+    The t-based columns use t(``n_clusters_comparison`` − 1).
+    """
+    out = pd.DataFrame(np.nan, index=pd.Index(list(terms), name="term"), columns=ESTIMATE_COLUMNS)
+    reason = pd.Series([reasons[t] for t in terms], index=out.index, dtype=object)
+    if fit is not None:
+        tidy = tidy_coefficients(fit.params, fit.cov, fit.names, exponentiate=True, alpha=alpha)
+        fitted = [t for t in terms if t in fit.names]
+        out.loc[fitted] = tidy.set_index("term").loc[fitted, ESTIMATE_COLUMNS].to_numpy()
+        if not fit.converged:  # no finite estimate exists
+            out.loc[fitted] = np.nan
+            reason[fitted] = "not_converged"
+    single = (reason == "").to_numpy() & np.array(
+        [_single_cluster(t, reference, homes) for t in terms], dtype=bool
+    )
+    reason[single] = "single_cluster"
+    out.loc[single, _SE_COLUMNS] = np.nan
+    ok = (reason == "").to_numpy()
     comparison = np.array(
-        [int(homes.get(t, 0) + homes.get(reference, 0)) for t in tidy["term"]], dtype=int
+        [int(homes.get(t, 0) + homes.get(reference, 0)) for t in terms], dtype=int
     )
     few = comparison < few_clusters_threshold
-    with np.errstate(divide="ignore"):  # a non-converged estimate may be exp(-inf) = 0
-        log_rr = np.log(tidy["estimate"].to_numpy())
-    low_t, high_t, p_t = wald_inference(
-        log_rr, tidy["std_error"], alpha=alpha, df=fit.n_clusters - 1
-    )
-    out = tidy.assign(
-        n_residents=fit.n_residents,
-        n_clusters=fit.n_clusters,
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_rr = np.log(out["estimate"].to_numpy(dtype=float))
+        low_t, high_t, p_t = wald_inference(
+            log_rr, out["std_error"], alpha=alpha, df=np.maximum(comparison - 1, 1)
+        )
+    small = few & ok
+    out = out.reset_index().assign(
+        n_residents=0 if fit is None else fit.n_residents,
+        n_clusters=0 if fit is None else fit.n_clusters,
         n_clusters_comparison=comparison,
         few_clusters=few,
-        conf_low_t=np.where(few, np.exp(low_t), np.nan),
-        conf_high_t=np.where(few, np.exp(high_t), np.nan),
-        p_value_t=np.where(few, p_t, np.nan),
+        conf_low_t=np.where(small, np.exp(low_t), np.nan),
+        conf_high_t=np.where(small, np.exp(high_t), np.nan),
+        p_value_t=np.where(small, p_t, np.nan),
         p_value_wild=[
-            wild(fit.names.index(t)) if f and fit.converged else np.nan
-            for t, f in zip(tidy["term"], few, strict=True)
+            wild(fit.names.index(t)) if s and fit is not None else np.nan
+            for t, s in zip(terms, small, strict=True)
         ],
-        dispersion=fit.alpha,
-        converged=fit.converged,
+        dispersion=np.nan if fit is None else fit.alpha,
+        converged=False if fit is None else fit.converged,
+        reason=reason.to_numpy(),
     )
-    if not fit.converged:  # e.g. a care model without events: no finite estimate exists
-        estimates = ["estimate", "std_error", "conf_low", "conf_high", "p_value"]
-        out[[*estimates, "conf_low_t", "conf_high_t", "p_value_t"]] = np.nan
     return out
+
+
+def _standardised_rows(
+    fit: RateFit | None,
+    x: np.ndarray,
+    weights: np.ndarray,
+    *,
+    reasons: dict[str, str],
+    reference: str,
+    homes: pd.Series,
+    alpha: float,
+) -> pd.DataFrame:
+    """Standardised rates (every care model of ``reasons``) and differences, with reasons.
+
+    A care model with a reason (or every one, when no converged fit exists) is
+    empty. ``single_cluster`` rows (the care model has < 2 homes, or the reference
+    has, for its own rate and every difference) keep the estimate only.
+    """
+    levels = list(reasons)
+    keys = [
+        (m, k) for m in levels for k in ("rate", "rate_difference") if m != reference or k == "rate"
+    ]
+    index = pd.MultiIndex.from_tuples(keys, names=["care_model", "measure"])
+    out = pd.DataFrame(np.nan, index=index, columns=ESTIMATE_COLUMNS)
+    why = pd.Series([reasons[m] for m, _ in keys], index=index, dtype=object)
+    if fit is not None and not fit.converged:
+        why[why == ""] = "not_converged"
+    elif fit is not None:
+        fitted = [m for m in levels if not reasons[m]]
+        std = standardise(fit, x, weights, fitted, reference, alpha)
+        std = std.set_index(["care_model", "measure"])
+        out.loc[std.index] = std[ESTIMATE_COLUMNS].to_numpy()
+        bad_ref = int(homes.get(reference, 0)) < 2
+        single = np.array(
+            [
+                not reasons[m]
+                and (int(homes.get(m, 0)) < 2 or (bad_ref and (m == reference or k != "rate")))
+                for m, k in keys
+            ]
+        )
+        out.loc[single, _SE_COLUMNS] = np.nan
+        why[single] = "single_cluster"
+    return out.reset_index().assign(reason=why.to_numpy())
+
+
+def _fit_outcome(
+    data: pd.DataFrame,
+    years: np.ndarray,
+    outcome: str,
+    *,
+    levels: Sequence[str],
+    reference: str,
+    covariates: Sequence[str],
+    set_reason: str,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[str], list[str], dict[str, str]]:
+    """The residents, design and per-care-model reasons of one outcome's fits.
+
+    Care models without residents or events are left out; care-model columns are
+    never dropped as aliased (were one aliased, no contrast would be reported),
+    only covariates. Returns the data, offset, X and its names (no columns when
+    nothing can be fitted), dropped covariate names, and
+    :func:`~optimal_analysis.rates.term_reasons`.
+    """
+    reasons = term_reasons(data, outcome, levels=levels, reference=reference, set_reason=set_reason)
+    if reasons[reference]:
+        return data.iloc[:0], np.empty(0), np.empty((0, 0)), [], [], reasons
+    fitted = [m for m in levels if not reasons[m]]
+    use = data["care_model"].astype(str).isin(fitted).to_numpy()
+    sub = data.loc[use]
+    x, names = design_matrix(sub, levels=fitted, reference=reference, covariates=covariates)
+    x, names, dropped = drop_aliased_columns(x, names)
+    if set(dropped) & set(fitted):
+        log.warning("%s: care-model column(s) aliased %s: no contrast reported", outcome, dropped)
+        aliased = {m: r or "aliased" for m, r in reasons.items()}
+        return data.iloc[:0], np.empty(0), np.empty((0, 0)), [], [], aliased
+    return sub, np.log(years[use]), x, names, dropped, reasons
 
 
 def make_rate_models(
@@ -249,11 +222,15 @@ def make_rate_models(
     Where a comparison has fewer care homes than ``few_clusters_threshold``
     (``few_clusters``), small-sample inference is added: a restricted wild
     cluster score bootstrap p-value (``p_value_wild``, Webb weights) and Wald
-    limits and p-value with t(G − 1) quantiles (``conf_low_t``, ``conf_high_t``,
-    ``p_value_t``). Residents are clustered by ``care_home_id``. Covariate
-    columns aliased with earlier ones are dropped (logged); a fit that does not
-    converge (e.g. no events under one care model) has empty estimates and
-    ``converged`` false. See ``docs/developing.md`` for every column.
+    limits and p-value with t(``n_clusters_comparison`` − 1) quantiles
+    (``conf_low_t``, ``conf_high_t``, ``p_value_t``). Residents are clustered by
+    ``care_home_id``. Every care-model term has a row: one that cannot be
+    estimated is empty with a ``reason`` (:data:`~optimal_analysis.rates.REASONS`;
+    logged as a warning). Care models without events are left out of that
+    outcome's fit (the other contrasts are kept); covariates aliased with
+    earlier columns are dropped and listed in ``dropped_terms``; care-model
+    columns are never dropped. ``region_confounded`` is judged on the analysed
+    residents. See ``docs/developing.md`` for every column.
     """
     needed = ["care_model", "care_home_id", "region", *outcomes, *covariates]
     check_cohort_columns(cohort, [*needed, *(EXPOSURES[e][0] for e in exposures)])
@@ -264,78 +241,78 @@ def make_rate_models(
             f"reference care model {reference!r} has no residents; care models: {levels}"
         )
     caveats = make_caveats(cohort, reference=reference)
-    confounded = dict(zip(caveats["care_model"], caveats["region_confounded"], strict=True))
     complete = cohort[list(covariates)].notna().all(axis=1).to_numpy()
     rr_rows, std_rows = [], []
     for exposure, adjustment in product(exposures, ("crude", "adjusted")):
         column, per_year = EXPOSURES[exposure]
         years = cohort[column].astype(float).to_numpy() / per_year
         keep = (years > 0) & (complete if adjustment == "adjusted" else True)
-        data, offset = cohort.loc[keep], np.log(years[keep])
-        x, names = design_matrix(
-            data,
-            levels=levels,
-            reference=reference,
-            covariates=covariates if adjustment == "adjusted" else (),
-        )
-        x, names, dropped = drop_aliased_columns(x, names)
-        if dropped:
-            log.warning("%s %s: aliased column(s) dropped: %s", adjustment, exposure, dropped)
-        clusters = pd.factorize(data["care_home_id"])[0]
-        homes = data.groupby("care_model")["care_home_id"].nunique()
+        data, years = cohort.loc[keep], years[keep]
+        covs = list(covariates) if adjustment == "adjusted" else []
+        set_reason = analysis_set_reason(data, cohort, reference=reference, covariates=covs)
+        if set_reason:
+            log.warning(
+                "%s %s (reference %r): no model fitted, rows left empty: %s (%s)",
+                adjustment, exposure, reference, set_reason,
+                REASONS[set_reason.split(":")[0]],
+            )  # fmt: skip
+        analysed = make_caveats(data, reference=reference)
+        confounded = dict(zip(analysed["care_model"], analysed["region_confounded"], strict=True))
+        homes = data.groupby(data["care_model"].astype(str))["care_home_id"].nunique()
         key = {"adjustment": adjustment, "exposure": exposure}
-        for outcome, model in product(outcomes, models):
-            y = data[outcome].astype(float).to_numpy()
-            fit = fit_rate_model(model, y, x, offset, clusters, names)
-            log.info(
-                "%s %s %s %s: converged=%s", outcome, model, adjustment, exposure, fit.converged
-            )
-
-            wild = partial(
-                _wild_p_value,
-                model,
-                y,
-                x,
-                offset,
-                clusters,
-                rng=rng,
-                replicates=wild_bootstrap_replicates,
-            )
-            rows = _rate_ratio_rows(
-                fit,
-                levels=levels,
-                reference=reference,
-                homes=homes,
-                few_clusters_threshold=few_clusters_threshold,
-                alpha=alpha,
-                wild=wild,
-            )
-            rr_rows.append(
-                rows.assign(
-                    outcome=outcome,
-                    model=model,
-                    **key,
-                    n_dropped=len(cohort) - fit.n_residents,
-                    region_confounded=[bool(confounded.get(t, False)) for t in rows["term"]],
+        for outcome in outcomes:
+            sub, offset, x, names, dropped, reasons = _fit_outcome(
+                data, years, outcome, levels=levels, reference=reference,
+                covariates=covs, set_reason=set_reason,
+            )  # fmt: skip
+            if any(reasons.values()) and not set_reason:  # set_reason: logged above
+                bad = {m: r for m, r in reasons.items() if r}
+                log.warning("%s %s %s: no estimate for %s", outcome, adjustment, exposure, bad)
+            if dropped:
+                log.warning("%s %s %s: aliased covariate(s) dropped: %s",
+                            outcome, adjustment, exposure, dropped)  # fmt: skip
+            y = sub[outcome].astype(float).to_numpy()
+            clusters = pd.factorize(sub["care_home_id"])[0]
+            weights = np.exp(offset)
+            extra = {"dropped_terms": ";".join(dropped), **key}
+            for model in models:
+                fit = fit_rate_model(model, y, x, offset, clusters, names) if len(names) else None
+                wild = partial(wild_p_value, model, y, x, offset, clusters, rng=rng,
+                               replicates=wild_bootstrap_replicates)  # fmt: skip
+                rows = _rate_ratio_rows(
+                    fit, terms=[m for m in levels if m != reference], reasons=reasons,
+                    reference=reference, homes=homes,
+                    few_clusters_threshold=few_clusters_threshold, alpha=alpha, wild=wild,
+                )  # fmt: skip
+                rr_rows.append(
+                    rows.assign(
+                        outcome=outcome,
+                        model=model,
+                        n_dropped=len(cohort)
+                        - int(rows["n_residents"].iloc[0] if len(rows) else 0),
+                        region_confounded=[bool(confounded.get(t, False)) for t in rows["term"]],
+                        **extra,
+                    )
                 )
-            )
-            std = _standardise(fit, x, years[keep], levels, reference, alpha)
-            if not fit.converged:
-                std[["estimate", "std_error", "conf_low", "conf_high", "p_value"]] = np.nan
-            std_rows.append(
-                std.assign(
-                    outcome=outcome,
-                    model=model,
-                    **key,
-                    n_residents=fit.n_residents,
-                    n_clusters=fit.n_clusters,
+                std = _standardised_rows(
+                    fit, x, weights, reasons=reasons, reference=reference,
+                    homes=homes, alpha=alpha,
+                )  # fmt: skip
+                std_rows.append(
+                    std.assign(
+                        outcome=outcome,
+                        model=model,
+                        n_residents=0 if fit is None else fit.n_residents,
+                        n_clusters=0 if fit is None else fit.n_clusters,
+                        **extra,
+                    )
                 )
-            )
     return RateModelResults(_key_first(rr_rows), _key_first(std_rows), caveats)
 
 
 def _key_first(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate, with the model key (outcome, model, adjustment, exposure) first."""
-    first = ["outcome", "model", "adjustment", "exposure"]
+    """Concatenate: the model key (outcome, model, adjustment, exposure) first,
+    ``dropped_terms`` and ``reason`` last."""
+    first, last = ["outcome", "model", "adjustment", "exposure"], ["dropped_terms", "reason"]
     out = pd.concat(frames, ignore_index=True)
-    return out[[*first, *(c for c in out.columns if c not in first)]]
+    return out[[*first, *(c for c in out.columns if c not in first + last), *last]]

@@ -19,11 +19,14 @@ __all__ = [
     "ALL_CARE_MODELS",
     "CRUDE_RATE_OUTCOMES",
     "INTERCEPT",
+    "REASONS",
+    "analysis_set_reason",
     "check_cohort_columns",
     "design_matrix",
     "drop_aliased_columns",
     "make_caveats",
     "make_crude_rates",
+    "term_reasons",
 ]
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,22 @@ CRUDE_RATE_OUTCOMES: dict[str, str] = {
 INTERCEPT = "(Intercept)"
 #: ``care_model`` value of the whole-cohort row of each outcome.
 ALL_CARE_MODELS = "all"
+#: Why a rate-ratio or standardised-rate row has empty values (its ``reason`` column;
+#: empty when the row is fine). "Analysed set": residents with exposure > 0 and,
+#: when adjusted, every covariate (complete cases).
+REASONS: dict[str, str] = {
+    "no_complete_cases": "no resident has every covariate; the detail after ': ' names the "
+    "covariates missing for everyone (else those with any missing value)",
+    "no_reference_residents": "the reference care model has no resident in the analysed set",
+    "no_residents": "this care model has no resident in the analysed set",
+    "no_reference_events": "the reference care model has no event of this outcome",
+    "no_events": "this care model has no event of this outcome (its residents are left out "
+    "of the fit; the other contrasts are kept)",
+    "aliased": "care-model indicators are aliased (linearly dependent): no contrast is identified",
+    "not_converged": "the model fit did not converge",
+    "single_cluster": "this care model or the reference has fewer than 2 care homes in the fit: "
+    "estimate kept, but its cluster score sums to 0, so std_error, CIs and p-values are empty",
+}
 # Bed days are not Poisson counts (days of one stay are not independent events),
 # so an exact Poisson interval would be far too narrow: the CI is left empty.
 _NO_POISSON_CI = {"bed_days"}
@@ -232,3 +251,46 @@ def make_caveats(cohort: pd.DataFrame, *, reference: str) -> pd.DataFrame:
             "caveat",
         ],
     )
+
+
+def analysis_set_reason(
+    data: pd.DataFrame, cohort: pd.DataFrame, *, reference: str, covariates: Sequence[str]
+) -> str:
+    """Reason (a key of :data:`REASONS`) that no model can be fitted to ``data``, or ``""``.
+
+    ``data`` is the analysed subset of ``cohort`` (exposure > 0, complete cases of
+    ``covariates``). ``no_complete_cases`` when the covariates leave nobody, with the
+    covariates missing for everyone named (else those with any missing value);
+    ``no_reference_residents`` when the reference care model is not in ``data``.
+    """
+    if data.empty and len(covariates) and not cohort[list(covariates)].notna().all(axis=1).any():
+        missing = cohort[list(covariates)].isna()
+        named = [c for c in covariates if missing[c].all()] or [
+            c for c in covariates if missing[c].any()
+        ]
+        return "no_complete_cases: " + ", ".join(named)
+    if not (data["care_model"].astype(str) == reference).any():
+        return "no_reference_residents"
+    return ""
+
+
+def term_reasons(
+    data: pd.DataFrame, outcome: str, *, levels: Sequence[str], reference: str, set_reason: str
+) -> dict[str, str]:
+    """Per care model of ``levels``, the reason (:data:`REASONS`) it has no estimate, or ``""``.
+
+    The reference's entry is the reason no model can be fitted at all:
+    ``set_reason`` (from :func:`analysis_set_reason`), else
+    ``no_reference_events`` when the reference has no event of ``outcome``; both
+    then apply to every care model. Otherwise ``no_residents`` / ``no_events``
+    per care model.
+    """
+    events = data.groupby(data["care_model"].astype(str))[outcome].sum()
+    if not set_reason and events.get(reference, 0) == 0:
+        set_reason = "no_reference_events"
+    if set_reason:
+        return {m: set_reason for m in levels}
+    return {
+        m: "no_residents" if m not in events.index else "no_events" if events[m] == 0 else ""
+        for m in levels
+    }

@@ -117,10 +117,15 @@ def contract_columns(table: str) -> list[str]:
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    """Cell values as stripped strings, with missing values as ''."""
+    """Cell values as stripped strings, with missing values as ''.
+
+    Arrow-backed, so that strip, compare and lower run in pyarrow's compute
+    kernels, not once per cell in Python (contacts files have millions of rows).
+    """
+    text = values.astype("string[pyarrow]").fillna("")
     if values.dtype == object or pd.api.types.is_string_dtype(values):
-        return values.astype("string").fillna("").str.strip()
-    return values.astype("string").fillna("")
+        return text.str.strip()
+    return text
 
 
 def parse_column(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
@@ -153,10 +158,25 @@ def parse_column(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
     num = pd.to_numeric(text.mask(empty, None), errors="coerce")
     bad = num.isna() & ~empty
     if kind == "int":
-        frac = num.notna() & (np.floor(num.fillna(0)) != num.fillna(0))
-        bad = bad | frac
-        return num.where(~frac).astype("Float64").astype("Int64"), bad
+        whole, not_whole = whole_numbers(num.astype("float64"))
+        return whole, bad | not_whole
     return num.astype("float64"), bad
+
+
+# Largest whole number a float holds exactly; beyond it (or inf) a value is not a count.
+_MAX_WHOLE = 2.0**53
+
+
+def whole_numbers(num: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Float values as ``Int64``; ``(parsed, bad)``: bad marks fractions, inf and huge values."""
+    x = num.to_numpy(dtype="float64", na_value=np.nan)
+    finite = np.isfinite(x)
+    ok = finite & (np.abs(np.where(finite, x, 0)) <= _MAX_WHOLE)
+    ok &= np.floor(np.where(ok, x, 0)) == np.where(ok, x, 0)
+    bad = pd.Series(~ok & ~np.isnan(x), index=num.index)
+    whole = pd.array(np.where(ok, x, 0).astype(np.int64), dtype="Int64")
+    whole[~ok] = pd.NA
+    return pd.Series(whole, index=num.index), bad
 
 
 # ---------------------------------------------------------------------------
@@ -196,10 +216,12 @@ def input_schema(table: str, care_models: list[str] | tuple[str, ...]) -> pa.Dat
         cols = {
             "care_home_id": col("string", name="care_home_id"),
             "care_model": col(
-                "string", isin(list(care_models), "care_model (config care_models)"), name="care_model"
+                "string", isin(list(care_models), "care_model (config care_models)"),
+                name="care_model"
             ),
             "nursing": col("boolean", name="nursing"),
-            "beds": col("Int64", pa.Check.gt(0, error="beds must be a whole number > 0"), name="beds"),
+            "beds": col("Int64", pa.Check.gt(0, error="beds must be a whole number > 0"),
+                        name="beds"),
         }
     elif table == "residents":
         cols = {

@@ -24,12 +24,13 @@ def wald_inference(
     std_error: npt.ArrayLike,
     *,
     alpha: float = 0.05,
-    df: float | None = None,
+    df: npt.ArrayLike | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Wald limits and two-sided p-values: ``b ± q·se`` and ``2·P(|Z| > |b/se|)``.
 
     ``q`` is the ``1 − alpha/2`` quantile of the standard normal, or of Student's
-    t with ``df`` degrees of freedom when ``df`` is given (small-sample use).
+    t with ``df`` degrees of freedom when ``df`` is given (small-sample use; an
+    array gives each estimate its own degrees of freedom).
     """
     b = np.asarray(estimate, dtype=float)
     se = np.asarray(std_error, dtype=float)
@@ -73,7 +74,8 @@ def tidy_coefficients(
     v = np.asarray(cov, dtype=float)
     if v.shape != (b.size, b.size) or len(names) != b.size:
         raise ValueError(f"params ({b.size}), cov {v.shape} and names ({len(names)}) do not match")
-    se = np.sqrt(np.diag(v))
+    with np.errstate(invalid="ignore"):  # a variance rounded below 0 (singular meat) -> NaN
+        se = np.sqrt(np.diag(v))
     low, high, p = wald_inference(b, se, alpha=alpha, df=df)
     transform = np.exp if exponentiate else (lambda x: x)
     return pd.DataFrame(

@@ -19,6 +19,7 @@ rule costs:
         scheme=config["hospital_costing"],
         replicates=config["bootstrap_replicates"],
         seed=config["seed"],
+        care_models=config["care_models"],
     benchmark:
         R("benchmarks/costs.tsv")
     log:

@@ -13,6 +13,8 @@ rule ingest_region:
         region_dir=lambda w: str(DATA_DIR / w.region),
         care_models=config["care_models"],
         service_code_map=lambda w: config["service_code_map"].get(w.region, {}),
+    benchmark:
+        R("benchmarks/ingest_region/{region}.tsv")
     log:
         R("logs/ingest_region/{region}.log"),
     script:
@@ -29,6 +31,11 @@ rule combine_regions:
         failures=R("data_quality/failures.csv"),
     params:
         regions=REGIONS,
+        region_dirs={r: str(DATA_DIR / r) for r in REGIONS},
+        care_models=config["care_models"],
+        reference_care_model=config["reference_care_model"],
+    benchmark:
+        R("benchmarks/combine_regions.tsv")
     log:
         R("logs/combine_regions.log"),
     script:
@@ -42,6 +49,8 @@ rule check_input:
         R("data_quality/check_input.txt"),
     params:
         on_invalid=config["on_invalid"],
+    benchmark:
+        R("benchmarks/check_input.tsv")
     log:
         R("logs/check_input.log"),
     script:

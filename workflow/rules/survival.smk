@@ -17,6 +17,7 @@ rule survival:
         at_risk_days=config["survival"]["at_risk_days"],
         rmst_horizon_days=config["survival"]["rmst_horizon_days"],
         ph_transform=config["survival"]["ph_transform"],
+        few_clusters_threshold=config["few_clusters_threshold"],
     benchmark:
         R("benchmarks/survival.tsv")
     log:

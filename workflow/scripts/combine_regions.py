@@ -5,8 +5,10 @@ from pathlib import Path
 import pandas as pd
 
 from optimal_analysis import io
+from optimal_analysis.failures import empty_failures
 from optimal_analysis.logs import setup_logging
 from optimal_analysis.quality import combine_regions
+from optimal_analysis.read_input import file_labels
 from optimal_analysis.schemas import TABLES
 
 log = setup_logging(snakemake.log[0])  # noqa: F821
@@ -16,14 +18,14 @@ tables, files = {}, {}
 for region in sm.params.regions:
     paths = {Path(p).stem: p for p in sm.input.tables if Path(p).parent.name == region}
     tables[region] = {t: io.read_parquet(paths[t]) for t in TABLES}
-    files[region] = {t: f"{region}/{t}" for t in TABLES}
-failures = pd.concat([io.read_parquet(p) for p in sm.input.failures], ignore_index=True)
-for region, per_table in files.items():  # file labels as the failures name them
-    for t, label in failures.loc[failures["region"] == region].groupby("table")["file"].first().items():
-        per_table[t] = label
+    files[region] = file_labels(sm.params.region_dirs[region], region)  # as messages name them
+failures = pd.concat([f for p in sm.input.failures if len(f := io.read_parquet(p))] or
+                     [empty_failures()], ignore_index=True)
 
-combined, failures, accounting = combine_regions(tables, failures, files)
-for path, table in zip(sm.output.tables, TABLES):
+combined, failures, accounting = combine_regions(
+    tables, failures, files, care_models=list(sm.params.care_models),
+    reference_care_model=sm.params.reference_care_model)
+for path, table in zip(sm.output.tables, TABLES, strict=True):
     io.write_parquet(combined[table], path)
 io.write_csv(accounting, sm.output.accounting)
 io.write_csv(failures, sm.output.failures)

@@ -23,6 +23,7 @@ costs, sensitivity, resident_costs = make_cost_tables(
     scheme=params.scheme,
     replicates=params.replicates,
     rng=np.random.default_rng(params.seed),
+    care_models=params.care_models,
     unit_costs_name=str(inp.unit_costs),
     inflation_name=str(inp.inflation),
 )

@@ -13,7 +13,7 @@ result = ingest_region(
     care_models=list(sm.params.care_models),
     service_code_map=dict(sm.params.service_code_map),
 )
-for path, table in zip(sm.output.tables, result.tables):
+for path, table in zip(sm.output.tables, result.tables, strict=True):
     io.write_parquet(result.tables[table], path)
 io.write_parquet(result.failures.astype({"line": "Int64"}), sm.output.failures)
 log.info("region %s: %d failures", result.region, len(result.failures))

@@ -16,6 +16,7 @@ tables = make_survival_tables(
     rmst_horizon_days=p.rmst_horizon_days,
     care_models=p.care_models,
     ph_transform=p.ph_transform,
+    few_clusters_threshold=p.few_clusters_threshold,
 )
 for name, table in tables.items():
     write_csv(table, snakemake.output[name])

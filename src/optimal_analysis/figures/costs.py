@@ -37,7 +37,8 @@ def plot_cost_by_service_group(
     ``table`` is ``costs.csv`` (columns ``care_model, item, service_group,
     cost_per_resident_year, conf_low, conf_high, price_year``). Bars stack the
     item costs summed within service group; the black error bar is the
-    bootstrap 95% CI of the total (the ``total`` row).
+    bootstrap 95% CI of the total (the ``total`` row); a care model without an
+    interval (fewer than 2 care homes, ``conf_low`` NaN) is marked "no CI".
     """
     items = table[table["item"] != "total"]
     totals = table[table["item"] == "total"].set_index("care_model")
@@ -60,6 +61,10 @@ def plot_cost_by_service_group(
     err = np.vstack([est - tot["conf_low"].to_numpy(float), tot["conf_high"].to_numpy(float) - est])
     ax.errorbar(x, est, yerr=err, fmt="none", ecolor="black", capsize=5, lw=1.2,
                 label="Total, 95% CI")
+    for xi, e, no_ci in zip(x, est, np.isnan(err).any(axis=0), strict=True):
+        if no_ci:  # e.g. one care home: between-home variation cannot be estimated
+            ax.annotate("no CI", (xi, e), xytext=(0, 3), textcoords="offset points",
+                        ha="center", va="bottom", fontsize="small")
     ax.set_xticks(x, [textwrap.fill(care_model_label(m), 16) for m in models])
     for tick, colour in zip(ax.get_xticklabels(), care_model_colours(models).values(),
                             strict=True):

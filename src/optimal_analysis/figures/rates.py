@@ -92,7 +92,9 @@ def plot_rate_ratios(
     the main analysis (``person_years``) is drawn. Each row is labelled with
     its model and adjustment, and annotated on the right with the number of
     residents and care homes (clusters) used; a ``†`` marks estimates flagged
-    ``few_clusters``, and a footnote states when ``region_confounded``.
+    ``few_clusters``, and a footnote states when ``region_confounded``. Rows with
+    a ``reason`` are annotated: "not estimable (reason)" without a marker when the
+    estimate is empty, "no CI (reason)" without a bar when only the limits are.
     """
     data = table
     if "exposure" in data.columns:
@@ -112,12 +114,17 @@ def plot_rate_ratios(
     # A gap between outcomes: y positions skip one slot at each new outcome.
     y = np.arange(n) + data["_o"].to_numpy()
     est = data["estimate"].to_numpy(dtype=float)
-    err = np.vstack(
-        [
-            est - data["conf_low"].to_numpy(dtype=float),
-            data["conf_high"].to_numpy(dtype=float) - est,
-        ]
+    # Rows without an estimate (a ``reason``) get no marker; rows without limits no bar.
+    err = np.nan_to_num(
+        np.vstack(
+            [
+                est - data["conf_low"].to_numpy(dtype=float),
+                data["conf_high"].to_numpy(dtype=float) - est,
+            ]
+        ),
+        nan=0.0,
     )
+    reasons = data["reason"].fillna("").astype(str).to_numpy() if "reason" in data else [""] * n
     for model in models:
         m = (data["term"] == model).to_numpy()
         ax.errorbar(
@@ -140,11 +147,13 @@ def plot_rate_ratios(
     labels = [f"{mo} {ad}" for mo, ad in zip(data["model"], data["adjustment"], strict=True)]
     ax.set_yticks(y, labels, fontsize=7)
     right = ax.get_yaxis_transform()
-    for yi, nr, nc, flag in zip(y, data["n_residents"], data["n_clusters"], few, strict=True):
+    rows = zip(y, data["n_residents"], data["n_clusters"], few, est, reasons, strict=True)
+    for yi, nr, nc, flag, e, why in rows:
+        note = f"; not estimable ({why})" if np.isnan(e) else f"; no CI ({why})" if why else ""
         ax.text(
             1.01,
             yi,
-            f"n={nr:,}, homes={nc}{' †' if flag else ''}",
+            f"n={int(nr):,}, homes={int(nc)}{' †' if flag else ''}{note}",
             transform=right,
             va="center",
             fontsize=7,
@@ -177,12 +186,13 @@ def plot_rate_ratios(
             "Care model and region cannot be separated: no region has homes of both models"
         )
     if notes:
-        ax.annotate(
+        ax.annotate(  # below the x label, inside the layout (not over the label)
             "\n".join(notes),
             xy=(0, 0),
-            xycoords="figure fraction",
-            xytext=(4, 4),
+            xycoords=ax.xaxis.label,
+            xytext=(0, -4),
             textcoords="offset points",
+            va="top",
             fontsize=7,
         )
     return ax

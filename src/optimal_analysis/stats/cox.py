@@ -41,6 +41,8 @@ class CoxFit:
     (n x p, rows in input order); ``event_times`` the distinct event times with
     ``info_by_time`` (J x p x p Efron information at each time) and
     ``score_by_time`` (J x p), used by the proportional-hazards test.
+    ``infinite`` flags coefficients whose estimate diverges (monotone
+    likelihood, see :func:`fit_cox`); ``converged`` is False when any does.
     """
 
     coef: FloatArray
@@ -57,6 +59,7 @@ class CoxFit:
     event_times: FloatArray
     info_by_time: FloatArray
     score_by_time: FloatArray
+    infinite: NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -294,6 +297,17 @@ def fit_cox(
     max_iter, tol
         Newton iterations stop when the largest step in ``coef`` is below ``tol``
         (step halving if the log partial likelihood falls).
+
+    Notes
+    -----
+    Monotone likelihood (e.g. a binary covariate whose group has no events):
+    the log partial likelihood keeps rising as a coefficient goes to +-inf, so
+    it becomes flat to rounding while the coefficient is still moving. As R's
+    ``coxph`` ("Loglik converged before variable k; coefficient may be
+    infinite"), coefficient k is flagged ``infinite`` when the next Newton step
+    ``|(I^-1 U)_k| > eps`` and ``> sqrt(eps) |b_k|`` (eps = 1e-9), and the fit is
+    then not ``converged``. The estimate, its information and its robust
+    covariance are meaningless for such a coefficient.
     """
     t = np.asarray(time, dtype=float)
     ev = np.asarray(event, dtype=bool)
@@ -322,7 +336,7 @@ def fit_cox(
     converged = False
     while n_iter < max_iter and not converged:
         n_iter += 1
-        step = np.linalg.solve(info, score)
+        step = _solve(info, score)
         new = beta + step
         ll_new, s_new, i_new, e_new = _loglik_score_info(lay, new)
         halvings = 0
@@ -341,7 +355,15 @@ def fit_cox(
             n_iter,
             np.max(np.abs(step)),
         )
-    cov = np.linalg.inv(info)
+    cov = _solve(info, np.eye(p))
+    next_step = np.abs(cov @ score)
+    infinite = (next_step > _EPS_INF) & (next_step > np.sqrt(_EPS_INF) * np.abs(beta))
+    if infinite.any():
+        log.warning(
+            "fit_cox: log likelihood converged before column(s) %s; coefficient may be infinite",
+            np.flatnonzero(infinite).tolist(),
+        )
+        converged = False
     resid_sorted = _score_residuals(lay, e)
     resid = np.empty_like(resid_sorted)
     resid[lay.order] = resid_sorted
@@ -374,7 +396,21 @@ def fit_cox(
         event_times=lay.times,
         info_by_time=_info_by_time(lay, e),
         score_by_time=score_by_time,
+        infinite=infinite,
     )
+
+
+_EPS_INF = 1e-9  # R's coxph.control eps; toler.inf = sqrt(eps)
+
+
+def _solve(info: FloatArray, b: FloatArray) -> FloatArray:
+    try:
+        return np.asarray(np.linalg.solve(info, b), dtype=np.float64)
+    except np.linalg.LinAlgError as exc:
+        raise ValueError(
+            "fit_cox: the information matrix is singular: a column of x is constant among "
+            "the risk sets or collinear with others (drop aliased columns first)"
+        ) from exc
 
 
 def _codes(labels: ArrayLike, n: int) -> tuple[NDArray[np.intp], int]:

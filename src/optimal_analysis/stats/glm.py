@@ -36,6 +36,8 @@ class CountFit:
 def _check(y: np.ndarray, x: np.ndarray, offset: np.ndarray) -> np.ndarray:
     y = np.asarray(y, dtype=float)
     problems = []
+    if y.size == 0 or x.ndim != 2 or x.shape[1] == 0:
+        problems.append("no observations or no columns: nothing to fit (e.g. no complete cases)")
     if np.any(~np.isfinite(y) | (y < 0) | (y != np.round(y))):
         problems.append("the outcome must be non-negative whole numbers")
     if not np.all(np.isfinite(offset)):

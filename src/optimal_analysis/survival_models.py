@@ -1,0 +1,397 @@
+"""Survival stage models: Cox and Fine–Gray hazard ratios, proportional-hazards tests.
+
+Also the cohort checks and care-model ordering shared with :mod:`optimal_analysis.survival`.
+
+A model is fitted on what can be estimated and every care-model term gets a row:
+
+- a care model (other than the reference) with no events of the outcome has a
+  monotone partial likelihood (its log hazard ratio runs to -inf; R's ``coxph``
+  warns "coefficient may be infinite"), one with no complete cases has no data:
+  its residents are left out of that fit, its row is NaN with a ``reason``; the
+  other care models are estimated from the rest (the same comparisons with the
+  reference, without a parameter that has no maximum).
+  If the reference has no complete cases or no events, no care model can be
+  compared and every row of that model is NaN;
+- covariate columns aliased with the care models or earlier covariates (constant,
+  or identical to a care model) are dropped and named in ``dropped_terms``;
+  care-model columns are never dropped;
+- a care-model coefficient still found infinite by
+  :func:`optimal_analysis.stats.cox.fit_cox` (monotone likelihood of another
+  pattern, e.g. its events all after the other care models' follow-up ends) is
+  NaN with a ``reason`` and the model is refitted without that care model; an
+  infinite covariate coefficient leaves the care-model estimates (the fit is
+  then not ``converged``) with a ``reason``;
+- a comparison whose care model or reference has fewer than 2 care homes keeps
+  its estimate but has no cluster-robust SE, CI or p-value: with one home the
+  between-home variation of that arm cannot be estimated and the sandwich is far
+  too small (seen: robust SE 0.13 against model-based 0.40).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from optimal_analysis.rate_models import design_matrix
+from optimal_analysis.rates import check_cohort_columns
+from optimal_analysis.stats.cox import CoxFit, fit_cox
+from optimal_analysis.stats.cox_zph import cox_zph
+from optimal_analysis.stats.finegray import fit_fine_gray
+from optimal_analysis.tidy import tidy_coefficients
+
+__all__ = ["HAZARD_RATIO_COLUMNS", "SurvivalModelTables", "make_survival_models"]
+
+log = logging.getLogger(__name__)
+
+_SURVIVAL_COLUMNS = [
+    "care_model",
+    "care_home_id",
+    "time_to_admission_days",
+    "admission_status",
+    "follow_up_days",
+    "died",
+]
+_MODELS = [("emergency_admission", "cox"), ("emergency_admission", "fine_gray"), ("death", "cox")]
+_INFERENCE = ["std_error", "conf_low", "conf_high", "p_value"]
+HAZARD_RATIO_COLUMNS = [
+    "outcome",
+    "model",
+    "adjustment",
+    "term",
+    "estimate",
+    *_INFERENCE,
+    "std_error_model",
+    "n_residents",
+    "n_events",
+    "n_clusters",
+    "n_clusters_comparison",
+    "few_clusters",
+    "converged",
+    "dropped_terms",
+    "reason",
+]
+PH_COLUMNS = ["outcome", "model", "adjustment", "transform", "term", "chisq", "df", "p_value"]
+
+
+def care_model_levels(cohort: pd.DataFrame, care_models: Sequence[str] | None) -> list[str]:
+    """Care models present, in ``care_models`` order, then any others sorted."""
+    present = set(cohort["care_model"].astype(str))
+    levels = [m for m in (care_models or []) if m in present]
+    return levels + sorted(present - set(levels))
+
+
+def check_survival_cohort(cohort: pd.DataFrame, extra: Sequence[str] = ()) -> None:
+    """Raise ``ValueError`` naming every problem of the survival columns of ``cohort``."""
+    check_cohort_columns(cohort, [*_SURVIVAL_COLUMNS, *extra])
+    problems = []
+    status = cohort["admission_status"].astype(int)
+    if not status.isin([0, 1, 2]).all():
+        problems.append(f"admission_status values {sorted(set(status) - {0, 1, 2})} are not 0/1/2")
+    for col in ("time_to_admission_days", "follow_up_days"):
+        if (cohort[col] < 1).any() or cohort[col].isna().any():
+            problems.append(f"{col} has missing values or values below 1 day")
+    if (cohort["time_to_admission_days"] > cohort["follow_up_days"]).any():
+        problems.append("time_to_admission_days exceeds follow_up_days for some residents")
+    if problems:
+        raise ValueError("cohort cannot be analysed for survival: " + "; ".join(problems))
+
+
+def _event(data: pd.DataFrame, outcome: str) -> pd.Series:
+    if outcome == "death":
+        return data["died"].astype(bool)
+    return data["admission_status"].astype(int) == 1
+
+
+def _complete_cases(
+    cohort: pd.DataFrame, covs: list[str], levels: list[str], reference: str
+) -> tuple[pd.DataFrame, dict[str, str], str]:
+    """Complete cases, reasons for care models without any, and a reason for the whole model."""
+    if not covs:
+        return cohort, {}, ""
+    complete = cohort[covs].notna().all(axis=1)
+    if not complete.any():
+        gone = [c for c in covs if cohort[c].isna().all()]
+        what = f"{gone} missing for every resident" if gone else f"no resident has all of {covs}"
+        return cohort[complete], {}, f"no complete cases: {what}"
+    reasons = {}
+    care = cohort["care_model"].astype(str)
+    for m in levels:  # a handful of care models
+        if not complete[care == m].any():
+            sub = cohort[care == m]
+            gone = [c for c in covs if sub[c].isna().all()]
+            which = f"{', '.join(gone)} missing" if gone else f"no resident has all of {covs}"
+            label = f"{m} (reference)" if m == reference else m
+            reasons[m] = f"no complete cases in {label} ({which})"
+    return cohort[complete], reasons, reasons.pop(reference, "")
+
+
+def _independent_columns(x: np.ndarray, n_protected: int, tol: float = 1e-10) -> list[int]:
+    """Columns of ``x`` kept: the first ``n_protected`` always, then each that adds rank.
+
+    Cox models have no intercept, so a column constant over the rows is aliased
+    with the baseline hazard: columns are centred and scaled to unit norm, and
+    column j is kept if the singular values of [kept, j] stay above ``tol`` times
+    the largest (a handful of columns; never a loop over rows).
+    """
+    xc = x - x.mean(axis=0)
+    norm = np.linalg.norm(xc, axis=0)
+    keep = list(range(n_protected))
+    for j in range(n_protected, x.shape[1]):
+        if norm[j] <= tol * max(1.0, np.abs(x[:, j]).max()):
+            continue
+        trial = xc[:, [*keep, j]] / norm[[*keep, j]]
+        s = np.linalg.svd(trial, compute_uv=False)
+        if s[-1] > tol * s[0]:
+            keep.append(j)
+    return keep
+
+
+@dataclass
+class _Fit:
+    """One outcome × model × adjustment: the fit (if any) and why terms lack estimates."""
+
+    outcome: str
+    model: str
+    adjustment: str
+    terms: list[str]  # every care model but the reference
+    reasons: dict[str, str] = field(default_factory=dict)  # term -> reason
+    whole: str = ""  # reason no term can be estimated
+    data: pd.DataFrame = field(default_factory=pd.DataFrame)  # residents in the fit
+    names: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    fit: CoxFit | None = None
+    counts: pd.DataFrame = field(default_factory=pd.DataFrame)  # complete cases by care model
+
+
+def _fit_model(model: str, outcome: str, data: pd.DataFrame, x: np.ndarray) -> CoxFit:
+    cluster = data["care_home_id"].astype(str).to_numpy()
+    if outcome == "death":
+        return fit_cox(data["follow_up_days"], data["died"].astype(bool), x, cluster=cluster)
+    status = data["admission_status"].astype(int).to_numpy()
+    if model == "fine_gray":
+        return fit_fine_gray(data["time_to_admission_days"], status, x, cause=1, cluster=cluster)
+    return fit_cox(data["time_to_admission_days"], status == 1, x, cluster=cluster)
+
+
+def _each_model(
+    cohort: pd.DataFrame, reference: str, covariates: Sequence[str], levels: list[str]
+) -> Iterator[_Fit]:
+    terms = [m for m in levels if m != reference]
+    for adjustment in ("crude", "adjusted"):
+        covs = list(covariates) if adjustment == "adjusted" else []
+        cc, cc_reasons, cc_whole = _complete_cases(cohort, covs, levels, reference)
+        for outcome, model in _MODELS:
+            out = _Fit(outcome, model, adjustment, terms, dict(cc_reasons), cc_whole)
+            care = cc["care_model"].astype(str)
+            out.counts = (
+                pd.DataFrame({"n": 1, "events": _event(cc, outcome), "home": cc["care_home_id"]})
+                .groupby(care)
+                .agg(n=("n", "sum"), events=("events", "sum"), homes=("home", "nunique"))
+                .reindex(levels, fill_value=0)
+            )
+            no_events = out.counts.index[out.counts["events"] == 0]
+            for m in no_events:
+                if m == reference and not out.whole:
+                    out.whole = f"no {outcome} events in {reference} (reference)"
+                elif m != reference:
+                    out.reasons.setdefault(m, f"no {outcome} events in {m}")
+            fitted = [m for m in terms if m not in out.reasons]
+            if not out.whole and fitted:
+                _fit_one(out, cc[care.isin([reference, *fitted])], fitted, reference, covs)
+            yield out
+
+
+def _fit_one(
+    out: _Fit, data: pd.DataFrame, fitted: list[str], reference: str, covs: list[str]
+) -> None:
+    x, names = design_matrix(
+        data, levels=[reference, *fitted], reference=reference, covariates=covs
+    )
+    x, names = x[:, 1:], names[1:]  # Cox has no intercept
+    keep = _independent_columns(x, len(fitted))
+    out.dropped = [n for k, n in enumerate(names) if k not in keep]
+    if out.dropped:
+        log.warning(
+            "%s %s %s: aliased covariate column(s) %s dropped",
+            out.outcome,
+            out.model,
+            out.adjustment,
+            out.dropped,
+        )
+    out.data, out.names = data, [names[k] for k in keep]
+    try:
+        out.fit = _fit_model(out.model, out.outcome, data, x[:, keep])
+    except ValueError as exc:  # e.g. a singular information matrix left after the checks
+        log.warning("%s %s %s not fitted: %s", out.outcome, out.model, out.adjustment, exc)
+        out.whole = f"model could not be fitted: {exc}"
+        return
+    f = out.fit
+    log.info(
+        "%s %s %s: %d residents, %d events, %d iterations",
+        out.outcome,
+        out.model,
+        out.adjustment,
+        f.n,
+        f.n_events,
+        f.n_iter,
+    )
+    infinite = [n for n, inf in zip(out.names, f.infinite, strict=True) if inf]
+    gone = [n for n in infinite if n in fitted]
+    for n in gone:  # monotone likelihood of another pattern: refit without that care model
+        out.reasons[n] = f"coefficient may be infinite (monotone likelihood, {out.outcome})"
+    if gone:
+        out.fit, rest = None, [m for m in fitted if m not in gone]
+        if rest:
+            care = data["care_model"].astype(str)
+            _fit_one(out, data[care.isin([reference, *rest])], rest, reference, covs)
+        return
+    for n in infinite:  # a covariate: care-model estimates kept, not converged, with a caveat
+        for m in fitted:
+            out.reasons.setdefault(m, f"covariate coefficient {n} may be infinite")
+
+
+def _rows(out: _Fit, reference: str, threshold: int, alpha: float) -> pd.DataFrame:
+    """One row per care-model term of one model, with reasons where estimates are missing."""
+    counts = out.counts
+    homes = counts["homes"]
+    rows = pd.DataFrame({"term": out.terms})
+    rows[["estimate", *_INFERENCE, "std_error_model"]] = np.nan
+    rows["n_residents"] = int(counts["n"].sum())
+    rows["n_events"] = int(counts["events"].sum())
+    rows["n_clusters"] = int(homes.sum())
+    rows["converged"] = False
+    f = out.fit
+    if f is not None and f.robust_cov is not None:
+        tidy = tidy_coefficients(f.coef, f.robust_cov, out.names, exponentiate=True, alpha=alpha)
+        tidy["std_error_model"] = np.sqrt(np.diag(f.cov))
+        ok = dict(zip(out.names, f.converged & ~f.infinite, strict=True))
+        tidy = tidy.set_index("term").reindex(out.terms).reset_index()
+        fitted = tidy["estimate"].notna().to_numpy()
+        for col in ["estimate", *_INFERENCE, "std_error_model"]:
+            rows[col] = tidy[col].where(fitted, np.nan).to_numpy(dtype=float)
+        rows["converged"] = [bool(ok.get(t, False)) for t in out.terms]
+        for col, value in [
+            ("n_residents", f.n),
+            ("n_events", f.n_events),
+            ("n_clusters", f.n_clusters),
+        ]:
+            rows[col] = np.where(fitted, value, rows[col])
+    reasons = []
+    for i, t in enumerate(out.terms):  # a handful of care models
+        reason = out.whole or out.reasons.get(t, "")
+        few = [f"fewer than 2 care homes in {t}"] if homes[t] < 2 else []
+        if homes[reference] < 2:
+            few.append(f"fewer than 2 care homes in {reference} (reference)")
+        if few and pd.notna(rows.loc[i, "estimate"]):
+            rows.loc[i, _INFERENCE] = np.nan
+            reason = "; ".join([reason, *few] if reason else few)
+        reasons.append(reason)
+    comparison = (homes.reindex(out.terms).to_numpy() + homes[reference]).astype(np.int64)
+    return rows.assign(
+        outcome=out.outcome,
+        model=out.model,
+        adjustment=out.adjustment,
+        n_clusters_comparison=comparison,
+        few_clusters=comparison < threshold,
+        dropped_terms=", ".join(out.dropped),
+        reason=reasons,
+    )[HAZARD_RATIO_COLUMNS]
+
+
+@dataclass(frozen=True)
+class SurvivalModelTables:
+    """``hazard_ratios`` and ``ph_tests`` tables from one pass of model fits."""
+
+    hazard_ratios: pd.DataFrame
+    ph_tests: pd.DataFrame
+
+
+def make_survival_models(
+    cohort: pd.DataFrame,
+    *,
+    reference: str,
+    covariates: Sequence[str],
+    care_models: Sequence[str] | None = None,
+    ph_transform: str = "km",
+    few_clusters_threshold: int = 30,
+    alpha: float = 0.05,
+) -> SurvivalModelTables:
+    """Hazard ratios of each care model against ``reference`` and the proportional-hazards tests.
+
+    ``hazard_ratios``: one row per outcome × model × adjustment × care-model term,
+    :data:`HAZARD_RATIO_COLUMNS`. ``estimate`` is the hazard ratio; ``std_error``
+    (log scale) is cluster-robust by care home, as R's ``coxph(..., cluster =
+    care_home_id)`` (sandwich of the Efron score residuals summed by home, no
+    small-sample factor), Wald CI and p-value with the normal quantile;
+    ``std_error_model`` the model-based one. Models: ``cox`` for
+    ``emergency_admission`` (cause-specific: death and other exits censor) and for
+    ``death`` (all-cause, time ``follow_up_days``), Efron ties; ``fine_gray`` for
+    ``emergency_admission`` with death competing, as R's ``finegray`` + weighted
+    ``coxph`` (:mod:`optimal_analysis.stats.finegray`). ``adjusted`` adds
+    ``covariates`` (complete cases); ``crude`` has care model only.
+    ``n_residents, n_events, n_clusters`` describe the fit behind the row (for a
+    row without one: the complete cases of all care models);
+    ``n_clusters_comparison`` counts the homes of the term's care model and the
+    reference, ``few_clusters`` is ``n_clusters_comparison <
+    few_clusters_threshold``; ``dropped_terms`` names aliased covariate columns
+    dropped; ``reason`` says why estimates are missing ("" when none are). See
+    the module docstring for what cannot be estimated.
+
+    ``ph_tests``: for each fitted Cox model, one row per term and ``GLOBAL``:
+    :data:`PH_COLUMNS`; R's ``cox.zph`` (survival >= 3) score test with time
+    transform ``ph_transform`` (``km``: 1 − KM, R's default, or ``identity``);
+    care model is one term with several df; dropped covariates have no row.
+    Fine–Gray models are not tested.
+    """
+    if ph_transform not in ("km", "identity"):
+        raise ValueError(f"ph_transform must be 'km' or 'identity', not {ph_transform!r}")
+    check_survival_cohort(cohort, [*covariates])
+    levels = care_model_levels(cohort, care_models)
+    if reference not in levels:
+        raise ValueError(
+            f"reference care model {reference!r} has no residents; care models: {levels}"
+        )
+    hr_rows, ph_rows = [], []
+    for out in _each_model(cohort, reference, covariates, levels):
+        hr_rows.append(_rows(out, reference, few_clusters_threshold, alpha))
+        if out.model == "cox" and out.fit is not None:
+            ph_rows.append(_ph_test(out, out.fit, levels, covariates, ph_transform))
+    ph = pd.concat(ph_rows, ignore_index=True) if ph_rows else pd.DataFrame(columns=PH_COLUMNS)
+    return SurvivalModelTables(
+        hazard_ratios=pd.concat(hr_rows, ignore_index=True), ph_tests=ph[PH_COLUMNS]
+    )
+
+
+def _ph_test(
+    out: _Fit, fit: CoxFit, levels: list[str], covariates: Sequence[str], transform: str
+) -> pd.DataFrame:
+    names = out.names
+    terms: dict[str, list[int]] = {"care_model": [i for i, n in enumerate(names) if n in levels]}
+    for cov in covariates if out.adjustment == "adjusted" else []:
+        cols = [i for i, n in enumerate(names) if n == cov or n.startswith(f"{cov}_")]
+        if cols:
+            terms[cov] = cols
+    try:
+        z = cox_zph(
+            fit,
+            out.data[_time_col(out.outcome)],
+            _event(out.data, out.outcome),
+            terms,
+            transform=transform,
+        )
+    except np.linalg.LinAlgError as exc:  # e.g. an infinite coefficient: singular information
+        log.warning(
+            "%s cox %s: no proportional-hazards test (%s)", out.outcome, out.adjustment, exc
+        )
+        return pd.DataFrame(columns=PH_COLUMNS)
+    return z.assign(
+        outcome=out.outcome, model="cox", adjustment=out.adjustment, transform=transform
+    )
+
+
+def _time_col(outcome: str) -> str:
+    return "follow_up_days" if outcome == "death" else "time_to_admission_days"
