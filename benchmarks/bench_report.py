@@ -97,7 +97,8 @@ def _rule_table(jobs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "stage": out["stage"], "rule": out["rule"], "jobs": out["jobs"],
         "wall s (sum)": out["seconds"].map(_fmt), "longest job, s": out["longest job, s"].map(_fmt),
-        "CPU s": out["CPU s"].map(_fmt), "max RSS, MB": out["max RSS, MB"].map(lambda x: _fmt(x, 0)),
+        "CPU s": out["CPU s"].map(_fmt),
+        "max RSS, MB": out["max RSS, MB"].map(lambda x: _fmt(x, 0)),
         "first start, s": out["start, s"].map(_fmt),
     })
 
@@ -107,7 +108,8 @@ def _regions_section(jobs: pd.DataFrame, cores: int) -> list[str]:
     if ing.empty:
         return ["No `ingest_region` jobs recorded."]
     conc = max_concurrency(ing["start_s"].to_numpy(), ing["end_s"].to_numpy())
-    lines = [f"Regions ingest as separate `ingest_region` jobs: {len(ing)} jobs, at most **{conc}** "
+    lines = [f"Regions ingest as separate `ingest_region` jobs: {len(ing)} jobs, at most "
+             f"**{conc}** "
              f"running at once with `--cores {cores}` (from the benchmark files: end = file "
              "time, start = end − wall seconds).", "",
              "| region | start, s | end, s | wall s | max RSS, MB |", "|---|---|---|---|---|"]
@@ -131,7 +133,8 @@ def _alternatives_section(alternatives: list[dict], size_label: str) -> list[str
     lines.append("")
     for alt in alternatives:
         if alt["text"].strip():
-            lines += [f"`{alt['script']}` output:", "", "```", alt["text"].strip()[-4000:], "```", ""]
+            lines += [f"`{alt['script']}` output:", "", "```", alt["text"].strip()[-4000:],
+                      "```", ""]
     return lines
 
 
@@ -179,7 +182,8 @@ def write(out: Path, machine: dict, runs: list, targets: dict, args,
             f"{_target(r, targets)} |")
     lines += ["", "Peak RSS sum: the largest total resident memory of Snakemake and all running "
               "jobs at one moment (sampled every 0.2 s). Largest process: the kernel's peak RSS of "
-              "the largest single process (`getrusage`). Start-up: launch to the first job's start.",
+              "the largest single process (`getrusage`). Start-up: launch to the first job's "
+              "start.",
               ""]
     if NOTES.exists():
         lines += ["## Findings", "", NOTES.read_text().strip(), ""]

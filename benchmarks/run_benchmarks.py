@@ -260,7 +260,8 @@ def _jobs(results: Path, log_text: str, sampler: TreeSampler, t0_wall: float) ->
                        columns=["script", "hwm_mb", "cpu_s", "first", "last", "log"])
     rows = []
     for rec in logged.itertuples():
-        key = "/".join(v.split("=", 1)[1] for v in rec.wildcards.split(", ")) if rec.wildcards else ""
+        wcs = rec.wildcards.split(", ") if rec.wildcards else []
+        key = "/".join(v.split("=", 1)[1] for v in wcs)
         b = bench[(bench["rule"] == rec.rule) & (bench["key"] == key)]
         start = b["start"].iloc[0] if len(b) else rec.log_start.timestamp()
         end = b["end"].iloc[0] if len(b) else (rec.log_end.timestamp()

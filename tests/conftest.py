@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parents[1]
 FAST_CONFIG = ["bootstrap_replicates=200", "wild_bootstrap_replicates=199"]
 
 
-def run_workflow(data_dir: Path, results_dir: Path, *extra_config: str, targets: tuple[str, ...] = (),
+def run_workflow(data_dir: Path, results_dir: Path, *extra_config: str,
+                 targets: tuple[str, ...] = (),
                  cores: int = 1, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run the Snakemake workflow from the repository root; return the finished process."""
     cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--quiet", "rules",

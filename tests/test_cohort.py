@@ -80,7 +80,7 @@ def test_row_order_changes_nothing(tmp_path):
 
     a = _cohort(tmp_path / "a")
     b = _cohort(tmp_path / "b", **{t: shuffled(TINY[t]) for t in TINY})
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         pd.testing.assert_frame_equal(x, y)
 
 

@@ -341,3 +341,21 @@ def test_published_km_figure_stops_where_too_few_are_at_risk():
     texts = [t.get_text() for t in ax.texts]
     assert "40" in texts and "–" in texts and "41" not in texts and "6" not in texts
     plt.close(fig)
+
+
+def test_model_rows_explain_few_clusters_and_missing_estimates():
+    from optimal_analysis.report_tables import display_table
+
+    t = pd.DataFrame({
+        "outcome": ["ae", "ae"], "model": ["poisson", "poisson"],
+        "adjustment": ["crude", "crude"], "exposure": ["person_years", "person_years"],
+        "term": ["dedicated_team", "paid_gp"], "estimate": [0.8, None],
+        "conf_low": [0.6, None], "conf_high": [1.1, None], "p_value": [0.2, None],
+        "n_residents": [240, 240], "n_clusters": [12, 12], "few_clusters": [True, True],
+        "p_value_wild": [0.31, None], "reason": [None, "no_events"],
+    })
+    d = display_table("rate_ratios", t, {})
+    notes = [row[-1] for row in d["rows"]]
+    assert notes == ["few care homes; wild-bootstrap p 0.310",
+                     "few care homes; no events"]
+    assert "wild-bootstrap" in d["note"]

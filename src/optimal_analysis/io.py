@@ -13,10 +13,14 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "atomic_path",
@@ -70,7 +74,9 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     _write(path, lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow"))
 
 
-def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], *, float_format: str = "%.10g") -> None:
+def write_csv(
+    df: pd.DataFrame, path: str | os.PathLike[str], *, float_format: str = "%.10g"
+) -> None:
     """Write ``df`` to CSV atomically with a fixed float format, so reruns are byte-identical."""
     _write(
         path,
@@ -80,10 +86,16 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], *, float_format: s
 
 def write_text(text: str, path: str | os.PathLike[str]) -> None:
     """Write UTF-8 ``text`` atomically."""
-    _write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    _write(path, write)
 
 
-_ARROW_STRINGS = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
+_ARROW_STRINGS = {
+    pa.string(): pd.StringDtype("pyarrow"),
+    pa.large_string(): pd.StringDtype("pyarrow"),
+}
 
 
 def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None) -> pd.DataFrame:
@@ -106,7 +118,9 @@ def file_sha256(path: str | os.PathLike[str], *, chunk_bytes: int = 1 << 20) -> 
     return h.hexdigest()
 
 
-def save_figure(fig, paths: dict[str, str | os.PathLike[str]] | list[str], *, dpi: int = 200) -> None:  # type: ignore[no-untyped-def]
+def save_figure(
+    fig: Figure, paths: dict[str, str | os.PathLike[str]] | list[str], *, dpi: int = 200
+) -> None:
     """Save a matplotlib figure to each path atomically, byte-identical across runs.
 
     The format comes from each path's suffix (``.png``, ``.svg``, ``.pdf``).

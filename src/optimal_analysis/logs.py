@@ -8,7 +8,9 @@ import warnings
 from pathlib import Path
 
 
-def setup_logging(log_path: str | Path | None = None, *, level: int = logging.INFO) -> logging.Logger:
+def setup_logging(
+    log_path: str | Path | None = None, *, level: int = logging.INFO
+) -> logging.Logger:
     """Route the root logger (and Python warnings) to ``log_path`` and stderr.
 
     Returns the ``optimal_analysis`` logger. Uncaught exceptions are logged

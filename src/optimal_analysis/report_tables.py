@@ -208,6 +208,28 @@ def _main_analysis(t: pd.DataFrame, main: Mapping[str, str]) -> tuple[pd.DataFra
     return t[keep], note
 
 
+def _text(t: pd.DataFrame, col: str) -> pd.Series:
+    if col not in t.columns:
+        return pd.Series("", index=t.index)
+    return t[col].fillna("").astype(str).replace({"nan": ""})
+
+
+def _model_notes(t: pd.DataFrame) -> pd.Series:
+    """One readable note per model row: few clusters (with the small-sample p) and why a
+    number is missing, from the ``few_clusters``, ``p_value_wild`` and ``reason`` columns."""
+    few = _text(t, "few_clusters").str.lower().isin(["true", "1"])
+    wild = pd.to_numeric(t["p_value_wild"], errors="coerce") if "p_value_wild" in t.columns \
+        else pd.Series(float("nan"), index=t.index)
+    notes = pd.Series("", index=t.index)
+    notes[few] = "few care homes"
+    has_wild = few & wild.notna()
+    notes[has_wild] = "few care homes; wild-bootstrap p " + wild[has_wild].map(
+        lambda v: fmt_number(v, "p")).astype(str)
+    reason = _text(t, "reason").str.replace("_", " ")
+    both = (notes != "") & (reason != "")
+    return (notes + np.where(both, "; ", "") + reason).str.strip()
+
+
 def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
     """The display form of published table ``name`` (a generic layout for names not known here)."""
     t = table
@@ -229,7 +251,10 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
                 r["cost_per_resident_year"], r.get("conf_low"), r.get("conf_high"), "gbp"
             ),
             config,
-            f"GBP per resident-year at {config.get('price_year')} prices (95% bootstrap CI).",
+            f"GBP per resident-year at {config.get('price_year')} prices (95% bootstrap CI, "
+            "resampling care homes within care model)."
+            + (" No CI where a care model has fewer than 2 care homes."
+               if (_text(t, "ci_note") != "").any() else ""),
         )
     if name == "costs_sensitivity" and {"item", "cost_per_resident_year", "scheme"} <= set(
         t.columns
@@ -256,6 +281,7 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
         return d
     if name in ("rate_ratios", "hazard_ratios"):
         t, note = _main_analysis(t, {"exposure": "person_years"})
+        t = t.assign(notes=_model_notes(t))
         cols = [
             "outcome",
             "model",
@@ -265,14 +291,20 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
             "p_value",
             "n_residents",
             "n_clusters",
+            "notes",
         ]
         d = _generic(t, cols, ci="Rate ratio" if name == "rate_ratios" else "Hazard ratio")
+        if t["notes"].str.contains("few care homes").any():
+            note = (note + " With few care homes the normal-theory CI and p-value are too "
+                    "optimistic: read the wild-bootstrap p-value (rate ratios) and treat "
+                    "the CIs with caution.").strip()
         return {**d, "note": note}
     if name == "standardised_rates" and {"estimate", "conf_low", "conf_high"} <= set(t.columns):
         t, note = _main_analysis(
             t, {"exposure": "person_years", "model": "poisson", "adjustment": "adjusted"}
         )
-        cols = ["outcome", "care_model", "measure", "estimate", "p_value", "n_residents"]
+        t = t.assign(notes=_model_notes(t))
+        cols = ["outcome", "care_model", "measure", "estimate", "p_value", "n_residents", "notes"]
         d = _generic(t, cols, ci="Per 1,000 resident-years")
         return {**d, "note": note}
     return _generic(t)

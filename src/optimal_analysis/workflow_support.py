@@ -34,7 +34,8 @@ def _describe(err: jsonschema.ValidationError, schema: Mapping[str, Any]) -> str
     if err.validator == "required":
         return f"{where}: {err.message.replace(' is a required property', '')} is missing"
     if err.validator == "enum":
-        return f"{where}: {err.instance!r} is not one of {', '.join(map(repr, err.validator_value))}"
+        choices = ", ".join(map(repr, err.validator_value))
+        return f"{where}: {err.instance!r} is not one of {choices}"
     return f"{where}: {err.message}"
 
 

@@ -8,10 +8,10 @@ rule make_cohort:
     output:
         cohort=R("interim/cohort.parquet"),
         events=R("interim/events.parquet"),
-    benchmark:
-        R("benchmarks/make_cohort.tsv")
     log:
         R("logs/make_cohort.log"),
+    benchmark:
+        R("benchmarks/make_cohort.tsv")
     script:
         "../scripts/make_cohort.py"
 

@@ -3,7 +3,11 @@
 import re
 from pathlib import Path
 
-from optimal_analysis.workflow_support import discover_regions, region_files, results_path
+from optimal_analysis.workflow_support import (
+    discover_regions,
+    region_files,
+    results_path,
+)
 
 DATA_DIR = Path(config["data_dir"])
 REGIONS = discover_regions(DATA_DIR, config["regions"])

@@ -14,16 +14,16 @@ rule costs:
         costs=R("tables/costs.csv"),
         sensitivity=R("tables/costs_sensitivity.csv"),
         resident_costs=R("interim/resident_costs.parquet"),
+    log:
+        R("logs/costs.log"),
+    benchmark:
+        R("benchmarks/costs.tsv")
     params:
         price_year=config["price_year"],
         scheme=config["hospital_costing"],
         replicates=config["bootstrap_replicates"],
         seed=config["seed"],
         care_models=config["care_models"],
-    benchmark:
-        R("benchmarks/costs.tsv")
-    log:
-        R("logs/costs.log"),
     script:
         "../scripts/costs.py"
 
@@ -33,14 +33,18 @@ rule plot_costs:
         costs=R("tables/costs.csv"),
         resident_costs=R("interim/resident_costs.parquet"),
     output:
-        by_service_group=[R(f"figures/costs_by_service_group.{x}") for x in ("png", "svg")],
-        distribution=[R(f"figures/resident_cost_distribution.{x}") for x in ("png", "svg")],
-    params:
-        care_models=config["care_models"],
-    benchmark:
-        R("benchmarks/plot_costs.tsv")
+        by_service_group=[
+            R(f"figures/costs_by_service_group.{x}") for x in ("png", "svg")
+        ],
+        distribution=[
+            R(f"figures/resident_cost_distribution.{x}") for x in ("png", "svg")
+        ],
     log:
         R("logs/plot_costs.log"),
+    benchmark:
+        R("benchmarks/plot_costs.tsv")
+    params:
+        care_models=config["care_models"],
     script:
         "../scripts/plot_costs.py"
 

@@ -9,35 +9,37 @@ rule ingest_region:
     output:
         tables=[R(f"interim/regions/{{region}}/{t}.parquet") for t in TABLES],
         failures=R("interim/regions/{region}/failures.parquet"),
+    log:
+        R("logs/ingest_region/{region}.log"),
+    benchmark:
+        R("benchmarks/ingest_region/{region}.tsv")
     params:
         region_dir=lambda w: str(DATA_DIR / w.region),
         care_models=config["care_models"],
         service_code_map=lambda w: config["service_code_map"].get(w.region, {}),
-    benchmark:
-        R("benchmarks/ingest_region/{region}.tsv")
-    log:
-        R("logs/ingest_region/{region}.log"),
     script:
         "../scripts/ingest_region.py"
 
 
 rule combine_regions:
     input:
-        tables=expand(R("interim/regions/{region}/{table}.parquet"), region=REGIONS, table=TABLES),
+        tables=expand(
+            R("interim/regions/{region}/{table}.parquet"), region=REGIONS, table=TABLES
+        ),
         failures=expand(R("interim/regions/{region}/failures.parquet"), region=REGIONS),
     output:
         tables=[R(f"interim/{t}.parquet") for t in TABLES],
         accounting=R("data_quality/data_quality.csv"),
         failures=R("data_quality/failures.csv"),
+    log:
+        R("logs/combine_regions.log"),
+    benchmark:
+        R("benchmarks/combine_regions.tsv")
     params:
         regions=REGIONS,
         region_dirs={r: str(DATA_DIR / r) for r in REGIONS},
         care_models=config["care_models"],
         reference_care_model=config["reference_care_model"],
-    benchmark:
-        R("benchmarks/combine_regions.tsv")
-    log:
-        R("logs/combine_regions.log"),
     script:
         "../scripts/combine_regions.py"
 
@@ -47,12 +49,12 @@ rule check_input:
         failures=R("data_quality/failures.csv"),
     output:
         R("data_quality/check_input.txt"),
-    params:
-        on_invalid=config["on_invalid"],
-    benchmark:
-        R("benchmarks/check_input.tsv")
     log:
         R("logs/check_input.log"),
+    benchmark:
+        R("benchmarks/check_input.tsv")
+    params:
+        on_invalid=config["on_invalid"],
     script:
         "../scripts/check_input.py"
 

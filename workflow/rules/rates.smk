@@ -53,7 +53,9 @@ rule plot_rates:
         rate_ratios=R("tables/rate_ratios.csv"),
     output:
         crude_rates=[R(f"figures/crude_rates.{x}") for x in ("png", "svg")],
-        rate_ratios_forest=[R(f"figures/rate_ratios_forest.{x}") for x in ("png", "svg")],
+        rate_ratios_forest=[
+            R(f"figures/rate_ratios_forest.{x}") for x in ("png", "svg")
+        ],
     log:
         R("logs/plot_rates.log"),
     benchmark:

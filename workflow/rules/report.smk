@@ -83,7 +83,10 @@ rule plot_published:
     input:
         **{t: R(f"published/tables/{t}.csv") for f in FIGURE_TABLES.values() for t in f},
     output:
-        **{f: [R(f"figures/published/{f}.{x}") for x in ("png", "svg")] for f in FIGURE_TABLES},
+        **{
+            f: [R(f"figures/published/{f}.{x}") for x in ("png", "svg")]
+            for f in FIGURE_TABLES
+        },
     log:
         R("logs/plot_published.log"),
     benchmark:
@@ -116,4 +119,6 @@ rule report:
         "../scripts/report.py"
 
 
-ALL_OUTPUTS += [R(f"published/tables/{t}.csv") for t in PUBLISHED_TABLES] + [R("report.html")]
+ALL_OUTPUTS += [R(f"published/tables/{t}.csv") for t in PUBLISHED_TABLES] + [
+    R("report.html")
+]

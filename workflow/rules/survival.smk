@@ -2,7 +2,14 @@
 # death (optimal_analysis.survival; figures in optimal_analysis.figures.survival);
 # see docs/developing.md
 
-SURVIVAL_TABLES = ["cumulative_incidence", "at_risk", "hazard_ratios", "ph_tests", "km", "km_summary"]
+SURVIVAL_TABLES = [
+    "cumulative_incidence",
+    "at_risk",
+    "hazard_ratios",
+    "ph_tests",
+    "km",
+    "km_summary",
+]
 
 
 rule survival:
@@ -10,6 +17,10 @@ rule survival:
         cohort=R("interim/cohort.parquet"),
     output:
         **{t: R(f"tables/{t}.csv") for t in SURVIVAL_TABLES},
+    log:
+        R("logs/survival.log"),
+    benchmark:
+        R("benchmarks/survival.tsv")
     params:
         care_models=config["care_models"],
         reference=config["reference_care_model"],
@@ -18,10 +29,6 @@ rule survival:
         rmst_horizon_days=config["survival"]["rmst_horizon_days"],
         ph_transform=config["survival"]["ph_transform"],
         few_clusters_threshold=config["few_clusters_threshold"],
-    benchmark:
-        R("benchmarks/survival.tsv")
-    log:
-        R("logs/survival.log"),
     script:
         "../scripts/survival.py"
 
@@ -32,18 +39,22 @@ rule plot_survival:
         km=R("tables/km.csv"),
         at_risk=R("tables/at_risk.csv"),
     output:
-        cumulative_incidence=[R(f"figures/cumulative_incidence.{x}") for x in ("png", "svg")],
+        cumulative_incidence=[
+            R(f"figures/cumulative_incidence.{x}") for x in ("png", "svg")
+        ],
         km=[R(f"figures/km.{x}") for x in ("png", "svg")],
-    params:
-        care_models=config["care_models"],
-    benchmark:
-        R("benchmarks/plot_survival.tsv")
     log:
         R("logs/plot_survival.log"),
+    benchmark:
+        R("benchmarks/plot_survival.tsv")
+    params:
+        care_models=config["care_models"],
     script:
         "../scripts/plot_survival.py"
 
 
 ALL_OUTPUTS += [R(f"tables/{t}.csv") for t in SURVIVAL_TABLES] + [
-    R(f"figures/{f}.{x}") for f in ("cumulative_incidence", "km") for x in ("png", "svg")
+    R(f"figures/{f}.{x}")
+    for f in ("cumulative_incidence", "km")
+    for x in ("png", "svg")
 ]
