@@ -36,6 +36,27 @@ def bench_bootstrap(homes: int, residents: int, models: int, items: int, replica
     return time.perf_counter() - t0
 
 
+def bench_bootstrap_pandas(homes: int, residents: int, models: int, items: int, replicates: int,
+                           seed: int) -> float:
+    """The obvious pandas alternative, timed on the same per-home totals: one replicate at a
+    time, ``DataFrame.sample`` of the care homes with replacement, column sums, ratio.
+    Returns seconds for ``replicates`` replicates."""
+    rng = np.random.default_rng(seed)
+    per_model = homes // models
+    person_years = rng.gamma(4.0, residents / homes / 4.0 * 0.8, size=(models, per_model))
+    costs = rng.gamma(1.5, 2000.0, size=(models, per_model, items))
+    t0 = time.perf_counter()
+    for m in range(models):
+        frame = pd.DataFrame(costs[m]).assign(total=costs[m].sum(axis=1), py=person_years[m])
+        reps = []
+        for b in range(replicates):
+            draw = frame.sample(n=len(frame), replace=True, random_state=seed + b)
+            sums = draw.sum()
+            reps.append(sums.drop("py") / sums["py"])
+        pd.DataFrame(reps).quantile([0.025, 0.975])
+    return time.perf_counter() - t0
+
+
 def synthetic_stage_inputs(homes: int, residents: int, events_per_resident: int, seed: int):
     rng = np.random.default_rng(seed)
     home = np.sort(rng.integers(0, homes, size=residents))
@@ -73,10 +94,19 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20170529)
     ap.add_argument("--full", action="store_true", help="also time make_cost_tables")
     ap.add_argument("--events-per-resident", type=int, default=10)
+    ap.add_argument("--pandas-replicates", type=int, default=100,
+                    help="replicates of the pandas alternative, scaled up (0 skips it)")
     args = ap.parse_args()
     secs = bench_bootstrap(args.homes, args.residents, 3, args.items, args.replicates, args.seed)
     print(f"bootstrap: {args.replicates} replicates, {args.homes} homes in 3 care models, "
           f"{args.items + 1} cost columns: {secs:.2f} s")
+    if args.pandas_replicates:
+        n = min(args.pandas_replicates, args.replicates)
+        slow = bench_bootstrap_pandas(args.homes, args.residents, 3, args.items, n, args.seed)
+        slow_all = slow * args.replicates / n
+        print(f"pandas bootstrap (one replicate at a time, DataFrame.sample): {n} replicates "
+              f"{slow:.2f} s, so {slow_all:.1f} s for {args.replicates}: speed-up "
+              f"{slow_all / secs:.0f}x")
     if args.full:
         events, cohort = synthetic_stage_inputs(args.homes, args.residents,
                                                 args.events_per_resident, args.seed)

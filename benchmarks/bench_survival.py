@@ -23,16 +23,26 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from optimal_analysis.rate_models import design_matrix
 from optimal_analysis.survival import (
-    _fit,
-    _levels,
-    _model_data,
     make_at_risk,
     make_cumulative_incidence,
     make_km,
     make_km_summary,
     make_survival_models,
 )
+from optimal_analysis.survival_models import _complete_cases
+from optimal_analysis.survival_models import _fit_model as _fit
+from optimal_analysis.survival_models import care_model_levels as _levels
+
+
+def _model_data(cohort, adjustment, covariates, levels, reference):
+    """Complete cases and the Cox design matrix (no intercept), as survival_models._fit_one."""
+    covs = list(covariates) if adjustment == "adjusted" else []
+    data, _, _ = _complete_cases(cohort, covs, levels, reference)
+    order = [reference, *(m for m in levels if m != reference)]
+    x, names = design_matrix(data, levels=order, reference=reference, covariates=covs)
+    return data, x[:, 1:], names[1:]
 
 MODELS = np.array(["dedicated_team", "paid_gp", "usual_care"])
 COVARIATES = ["age", "sex", "dementia", "nursing", "barthel"]

@@ -294,7 +294,7 @@ def _jobs(results: Path, log_text: str, sampler: TreeSampler, t0_wall: float) ->
 # script (besides --residents and --homes) are below.
 ALTERNATIVES = {
     "bench_costing": ["--full"],
-    "bench_rates": [],
+    "bench_rates": ["--compare-residents", "{residents}"],
     "bench_survival": ["--compare-residents", "{residents}"],
 }
 RATIO_LINE = re.compile(r"speed-?up|faster|slower|\bratio\b\s*[:=]|\d\s*x\b|×", re.I)

@@ -191,23 +191,51 @@ def make_service_use(events: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame
     """
     _require(events, ["resident_id", "event_type", "item", "n"], "events")
     _require(cohort, ["resident_id", "care_model", "person_years"], "cohort")
-    contacts = events.loc[events["event_type"] == "contact", ["resident_id", "item", "n"]]
-    unknown = sorted(set(contacts["resident_id"]) - set(cohort["resident_id"]))
-    if unknown:
+    is_contact = (events["event_type"] == "contact").to_numpy(dtype=bool)
+    contacts = events.loc[is_contact, ["resident_id", "item", "n"]]
+    # Integer codes throughout: iterating millions of Arrow strings in Python
+    # (set(), or a stacked copy for ``all_contacts``) dominated this stage at
+    # national size (benchmarks/results.md).
+    position = pd.Index(cohort["resident_id"]).get_indexer(contacts["resident_id"])
+    if (position < 0).any():
+        unknown = sorted(set(contacts["resident_id"].to_numpy()[position < 0]))
         raise ValueError(
             f"events name {len(unknown)} resident(s) not in the cohort, e.g. {unknown[:5]}"
         )
-    contacts = contacts.assign(
-        care_model=contacts["resident_id"].map(cohort.set_index("resident_id")["care_model"])
+    model_codes, model_names = pd.factorize(cohort["care_model"])
+    if (model_codes < 0).any():
+        raise ValueError("cohort has residents with no care_model")
+    service_codes, service_names = pd.factorize(contacts["item"])
+    coded = pd.DataFrame(
+        {
+            "service": service_codes,
+            "care_model": model_codes[position],
+            "resident": position,
+            "n": contacts["n"].to_numpy(),
+        }
     )
-    both = pd.concat(
-        [contacts.rename(columns={"item": "service"}), contacts.assign(service="all_contacts")]
+    by_service = coded.groupby(["service", "care_model"]).agg(
+        residents_with_any=("resident", "nunique"), contacts=("n", "sum")
     )
-    agg = both.groupby(["service", "care_model"]).agg(
-        residents_with_any=("resident_id", "nunique"), contacts=("n", "sum")
+    by_model = coded.groupby("care_model").agg(
+        residents_with_any=("resident", "nunique"), contacts=("n", "sum")
     )
+    by_service.index = by_service.index.set_levels(
+        [
+            pd.Index(service_names, dtype=object)[by_service.index.levels[0]],
+            pd.Index(model_names, dtype=object)[by_service.index.levels[1]],
+        ]
+    )
+    by_model.index = pd.MultiIndex.from_arrays(
+        [
+            ["all_contacts"] * len(by_model),
+            pd.Index(model_names, dtype=object)[by_model.index],
+        ],
+        names=["service", "care_model"],
+    )
+    agg = pd.concat([by_service, by_model])
     models = list(dict.fromkeys(cohort["care_model"]))
-    services = [*sorted(set(contacts["item"])), "all_contacts"]
+    services = [*sorted(str(x) for x in service_names), "all_contacts"]
     grid = pd.MultiIndex.from_product([services, models], names=["service", "care_model"])
     out = agg.reindex(grid, fill_value=0).reset_index()
     totals = cohort.groupby("care_model").agg(
