@@ -41,9 +41,9 @@ def stage_call(stage: str, data: Path, results: Path, region: str):
         return lambda: ingest_region(str(data / region), region=region, care_models=MODELS,
                                      service_code_map={})
     if stage == "make_cohort":
-        from optimal_analysis.cohort import make_cohort
+        from optimal_analysis.cohort import INPUT_COLUMNS, make_cohort
 
-        tables = [read_parquet(interim / f"{t}.parquet") for t in TABLES]
+        tables = [read_parquet(interim / f"{t}.parquet", columns=INPUT_COLUMNS[t]) for t in TABLES]
         return lambda: make_cohort(*tables)
     cohort = read_parquet(interim / "cohort.parquet")
     if stage == "describe":

@@ -26,6 +26,16 @@ RESIDENT_COLUMNS = ["resident_id", "region", "care_home_id", "care_model", "nurs
                     "sex", "age", "dementia", "barthel", "entry_date", "exit_date", "exit_reason"]
 EVENT_COLUMNS = ["resident_id", "region", "care_home_id", "care_model", "event_type", "item",
                  "event_date", "day", "n", "discharge_date", "bed_days"]
+# The columns make_cohort reads from each combined table (the workflow reads
+# only these from the interim Parquet files: at national size, skipping the
+# contacts' region column saves about 0.25 GB and 4 s).
+INPUT_COLUMNS = {
+    "care_homes": ["care_home_id", "care_model", "nursing", "beds"],
+    "residents": ["resident_id", "region", "care_home_id", "sex", "age", "dementia", "barthel",
+                  "entry_date", "exit_date", "exit_reason"],
+    "contacts": ["resident_id", "contact_date", "service", "n"],
+    "admissions": ["resident_id", "admission_date", "discharge_date", "method"],
+}
 STATUS_CENSORED, STATUS_ADMISSION, STATUS_DEATH = 0, 1, 2
 
 
