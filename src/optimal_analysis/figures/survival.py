@@ -70,6 +70,24 @@ def _models(
     return models, care_model_colours(models)
 
 
+def _curves(
+    ax: Axes, data: pd.DataFrame, models: Sequence[str], colours: dict, start: float
+) -> None:
+    """One step curve with its CI band per care model (``data`` sorted by time)."""
+    for model in models:
+        d = data[data["care_model"] == model]
+        _step(
+            ax,
+            d["time"],
+            d["estimate"],
+            d["conf_low"],
+            d["conf_high"],
+            start=start,
+            colour=colours[model],
+            label=care_model_label(model),
+        )
+
+
 def plot_cumulative_incidence(
     table: pd.DataFrame,
     *,
@@ -91,18 +109,7 @@ def plot_cumulative_incidence(
     ax = ax or plt.subplots(figsize=(6.5, 4.8))[1]
     models, colours = _models(table, care_models)
     data = table[table["event"] == event].sort_values("time")
-    for model in models:
-        d = data[data["care_model"] == model]
-        _step(
-            ax,
-            d["time"],
-            d["estimate"],
-            d["conf_low"],
-            d["conf_high"],
-            start=0.0,
-            colour=colours[model],
-            label=care_model_label(model),
-        )
+    _curves(ax, data, models, colours, start=0.0)
     ax.set_xlabel("Days since entry")
     ax.set_ylabel("Cumulative incidence")
     ax.set_title(_EVENT_LABELS.get(event, event.replace("_", " ").capitalize()), fontsize=11)
@@ -129,18 +136,7 @@ def plot_km(
     ax = ax or plt.subplots(figsize=(6.5, 4.8))[1]
     models, colours = _models(table, care_models)
     data = table.sort_values("time")
-    for model in models:
-        d = data[data["care_model"] == model]
-        _step(
-            ax,
-            d["time"],
-            d["estimate"],
-            d["conf_low"],
-            d["conf_high"],
-            start=1.0,
-            colour=colours[model],
-            label=care_model_label(model),
-        )
+    _curves(ax, data, models, colours, start=1.0)
     ax.set_xlabel("Days since entry")
     ax.set_ylabel("Proportion alive")
     ax.set_title("All-cause survival (Kaplan–Meier)", fontsize=11)
