@@ -77,6 +77,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--compare-residents", type=int, default=40_000,
                         help="residents of the statsmodels comparison (0 skips it)")
+    parser.add_argument("--compare-homes", type=int, default=1_500,
+                        help="care homes of the statsmodels comparison")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     t0 = time.perf_counter()
@@ -101,7 +103,7 @@ def main() -> None:
         f"standardised rows; 32 fits): {t3 - t2:.1f} s wall, {cpu3 - cpu2:.1f} s CPU"
     )
     if args.compare_residents:
-        bench_compare(args.compare_residents, args.homes, args.seed)
+        bench_compare(args.compare_residents, args.compare_homes, args.seed)
 
 
 def bench_compare(n_residents: int, n_homes: int, seed: int) -> None:

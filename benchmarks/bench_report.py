@@ -118,12 +118,14 @@ def _regions_section(jobs: pd.DataFrame, cores: int) -> list[str]:
     return lines
 
 
-def _alternatives_section(alternatives: list[dict], size_label: str) -> list[str]:
+def _alternatives_section(alternatives: list[dict], size_label: str,
+                          stage_label: str) -> list[str]:
     """Each side-by-side script: status, its ratio lines, then its whole output."""
     if not alternatives:
         return ["Not run (`--alternatives-size none`)."]
-    lines = [f"Each stage's own script (run at {size_label}) times our implementation and the slow "
-             "obvious alternative on data it simulates itself.", ""]
+    lines = [f"Each stage's own script times the stage's models at {stage_label}, and our "
+             f"implementation against the slow obvious alternative at {size_label}, on data it "
+             "simulates itself (the pandas costing bootstrap at the stage size).", ""]
     for alt in alternatives:
         if alt["status"] == "missing":
             lines += [f"- `benchmarks/{alt['script']}.py`: **missing** at this run; no ratio.", ""]
@@ -213,8 +215,9 @@ def write(out: Path, machine: dict, runs: list, targets: dict, args,
     from run_benchmarks import SIZES
 
     alt_label = SIZES[args.alternatives_size].label if args.alternatives_size in SIZES else ""
+    stage_label = SIZES[args.stage_size].label if args.stage_size in SIZES else ""
     lines += ["## Side by side: our engines against the obvious alternatives", ""]
-    lines += _alternatives_section(alternatives, alt_label)
+    lines += _alternatives_section(alternatives, alt_label, stage_label)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n")

@@ -185,11 +185,13 @@ def main() -> None:
     p.add_argument(
         "--compare-residents", type=int, default=40_000, help="0 skips the slow-path comparison"
     )
+    p.add_argument("--compare-homes", type=int, default=1_500,
+                   help="care homes of the slow-path comparison")
     p.add_argument("--seed", type=int, default=20170529)
     a = p.parse_args()
     bench_national(a.residents, a.homes, a.seed)
     if a.compare_residents:
-        bench_compare(a.compare_residents, a.homes, a.seed)
+        bench_compare(a.compare_residents, a.compare_homes, a.seed)
 
 
 if __name__ == "__main__":

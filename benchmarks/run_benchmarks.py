@@ -290,26 +290,29 @@ def _jobs(results: Path, log_text: str, sampler: TreeSampler, t0_wall: float) ->
 # --- the side-by-side alternatives --------------------------------------------------------
 
 # Each stage engineer's script times our implementation and the slow obvious alternative
-# (lifelines / statsmodels / pandas) on data it simulates itself; the extra arguments per
-# script (besides --residents and --homes) are below.
+# (lifelines / statsmodels / pandas) on data it simulates itself. Each times its stage at
+# --residents/--homes (the stage size, national by default) and the slow path at the
+# comparison size; the extra arguments per script are below.
 ALTERNATIVES = {
     "bench_costing": ["--full"],
-    "bench_rates": ["--compare-residents", "{residents}"],
-    "bench_survival": ["--compare-residents", "{residents}"],
+    "bench_rates": ["--compare-residents", "{residents}", "--compare-homes", "{homes}"],
+    "bench_survival": ["--compare-residents", "{residents}", "--compare-homes", "{homes}"],
 }
 RATIO_LINE = re.compile(r"speed-?up|faster|slower|\bratio\b\s*[:=]|\d\s*x\b|×", re.I)
 
 
-def run_alternatives(size: Size, timeout_s: float) -> list[dict]:
-    """Run each side-by-side script at ``size``; stdout, ratio lines, wall time, status."""
+def run_alternatives(stage: Size, size: Size, timeout_s: float) -> list[dict]:
+    """Run each side-by-side script: its stage at ``stage``, the slow-path comparison at
+    ``size``; stdout, ratio lines, wall time, status."""
     out = []
     for name, extra in ALTERNATIVES.items():
         script = REPO / "benchmarks" / f"{name}.py"
         if not script.exists():
             out.append({"script": name, "status": "missing", "text": "", "ratios": []})
             continue
-        cmd = [PYTHON, str(script), "--residents", str(size.residents), "--homes",
-               str(size.homes), *(a.format(residents=size.residents) for a in extra)]
+        cmd = [PYTHON, str(script), "--residents", str(stage.residents), "--homes",
+               str(stage.homes), *(a.format(residents=size.residents, homes=size.homes)
+                                   for a in extra)]
         print(f"[alternatives] {' '.join(cmd[1:])}", flush=True)
         t0 = time.perf_counter()
         try:
@@ -340,12 +343,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-generate", action="store_true",
                    help="reuse datasets already in the work dir")
     p.add_argument("--alternatives-size", default="medium",
-                   help="size at which the side-by-side scripts run ('none' skips them)")
+                   help="size of the side-by-side comparisons with the slow alternatives "
+                        "('none' skips the stage scripts)")
+    p.add_argument("--stage-size", default="large",
+                   help="size at which the stage scripts time each model and the bootstrap")
     p.add_argument("--alternatives-timeout", type=float, default=900.0, help="seconds per script")
     p.add_argument("--snakemake-args", default="", help="extra Snakemake arguments")
     args = p.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
+    unknown += [s for s in (args.stage_size, args.alternatives_size)
+                if s not in SIZES and s != "none"]
     if unknown:
         p.error(f"unknown sizes {unknown}; choose from {list(SIZES)}")
     work = args.work_dir.resolve()
@@ -378,7 +386,8 @@ def main(argv: list[str] | None = None) -> int:
             gen_json.unlink(missing_ok=True)
     alternatives = []
     if args.alternatives_size != "none":
-        alternatives = run_alternatives(SIZES[args.alternatives_size], args.alternatives_timeout)
+        alternatives = run_alternatives(SIZES[args.stage_size], SIZES[args.alternatives_size],
+                                        args.alternatives_timeout)
         bench_report.write(args.out, machine, runs, TARGETS, args, alternatives)
     print(f"wrote {args.out}")
     return 0 if all(r.returncode == 0 for r in runs) else 1

@@ -19,7 +19,11 @@ def run_workflow(data_dir: Path, results_dir: Path, *extra_config: str,
                  targets: tuple[str, ...] = (),
                  cores: int = 1, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run the Snakemake workflow from the repository root; return the finished process."""
-    cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--quiet", "rules",
+    # --nolock: tests run Snakemake side by side from the repository root, each into its own
+    # results folder. Snakemake deletes the whole .snakemake/locks folder when any run ends
+    # (persistence/file.py, _delete_locks), so a run taking its lock at that moment fails
+    # with FileNotFoundError; separate results folders need no lock.
+    cmd = [sys.executable, "-m", "snakemake", "--nolock", "--cores", str(cores), "--quiet", "rules",
            "--config", f"data_dir={data_dir}", f"results_dir={results_dir}", *FAST_CONFIG,
            *extra_config]
     if targets:

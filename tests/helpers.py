@@ -112,8 +112,8 @@ def workflow_targets(data_dir: Path, results_dir: Path, *config: str) -> list[st
                   ["interim/cohort.parquet", "interim/events.parquet", *names]]
     def resolves(targets: list[str]) -> bool:
         proc = subprocess.run(
-            [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--quiet", "rules",
-             "--config", f"data_dir={data_dir}", f"results_dir={results_dir}", *config,
+            [sys.executable, "-m", "snakemake", "-n", "--nolock", "--cores", "1", "--quiet",
+             "rules", "--config", f"data_dir={data_dir}", f"results_dir={results_dir}", *config,
              "--", *targets], cwd=repo, capture_output=True, text=True)
         return proc.returncode == 0
 

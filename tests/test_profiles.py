@@ -21,7 +21,7 @@ import yaml
 from tests.conftest import REPO, make_synthetic
 
 PROFILES = REPO / "workflow" / "profiles"
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--nolock"]  # see conftest.run_workflow
 
 
 @pytest.fixture(scope="module")
