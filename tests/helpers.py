@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 CARE_MODELS = ["dedicated_team", "paid_gp", "usual_care"]
 
 TINY = {
@@ -121,3 +123,18 @@ def workflow_targets(data_dir: Path, results_dir: Path, *config: str) -> list[st
     # that one broken rule does not hide the others
     ok = candidates if resolves(candidates) else [t for t in candidates if resolves([t])]
     return [str(Path(t).relative_to(results_dir)) for t in ok]
+
+
+def cohort_of(ds) -> pd.DataFrame:
+    """The cohort of a generated dataset (``synthetic.generate``), its regions combined in
+    memory as the combine step does, without ingest."""
+    from optimal_analysis.cohort import make_cohort
+
+    tables = {
+        t: pd.concat([ds.regions[r][t].assign(region=r) for r in ds.regions], ignore_index=True)
+        for t in ["care_homes", "residents", "contacts", "admissions"]
+    }
+    cohort, _ = make_cohort(
+        tables["care_homes"], tables["residents"], tables["contacts"], tables["admissions"]
+    )
+    return cohort

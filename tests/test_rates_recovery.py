@@ -1,12 +1,11 @@
 """Recovery: rate ratios estimated on a large synthetic dataset match truth.json."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from optimal_analysis.cohort import make_cohort
 from optimal_analysis.rate_models import make_rate_models
 from optimal_analysis.synthetic import generate
+from tests.helpers import cohort_of
 
 OUTCOMES = ["emergency_admission", "ae", "ambulance", "elective_admission"]
 # Stated tolerance on the rate ratio, relative: about 3 standard errors at this size
@@ -22,13 +21,7 @@ def recovered():
     # estimates stay consistent under overdispersion), exactly with days out of hospital as the
     # exposure, and the NB2 dispersion is the frailty variance.
     ds = generate(n_residents=60_000, n_homes=2_000, seed=20240611, home_sd=0.0, overdispersion=0.5)
-    tables = {
-        t: pd.concat([ds.regions[r][t].assign(region=r) for r in ds.regions], ignore_index=True)
-        for t in ["care_homes", "residents", "contacts", "admissions"]
-    }
-    cohort, _ = make_cohort(
-        tables["care_homes"], tables["residents"], tables["contacts"], tables["admissions"]
-    )
+    cohort = cohort_of(ds)
     out = make_rate_models(
         cohort,
         reference=ds.truth["reference"],

@@ -1,12 +1,11 @@
 """Recovery: hazard ratios estimated on a large synthetic dataset match truth.json."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from optimal_analysis.cohort import make_cohort
 from optimal_analysis.survival import make_survival_models
 from optimal_analysis.synthetic import generate
+from tests.helpers import cohort_of
 
 COVARIATES = ["age", "sex", "dementia", "nursing", "barthel"]
 # Stated tolerance on the hazard ratio, relative: about 3 cluster-robust standard errors
@@ -22,13 +21,7 @@ def recovered():
     # emergency admission (death competing; off by elective time in hospital, < 1%),
     # and the death hazard ratio is the all-cause Cox hazard ratio.
     ds = generate(n_residents=60_000, n_homes=2_000, seed=20240612, home_sd=0.0, overdispersion=0.0)
-    tables = {
-        t: pd.concat([ds.regions[r][t].assign(region=r) for r in ds.regions], ignore_index=True)
-        for t in ["care_homes", "residents", "contacts", "admissions"]
-    }
-    cohort, _ = make_cohort(
-        tables["care_homes"], tables["residents"], tables["contacts"], tables["admissions"]
-    )
+    cohort = cohort_of(ds)
     models = make_survival_models(
         cohort,
         reference=ds.truth["reference"],
