@@ -161,6 +161,17 @@ _COST_STATS = {c: ("units",) for c in ("cost", "cost_per_resident_year", *_CI)}
 _CURVE_STATS = {c: ("n_at_risk",) for c in ("estimate", "std_error", *_CI)}
 _MODEL_N = frozenset({"n_residents", "n_events", "n"})
 
+#: km_summary statistics derived from each row's residents (suppressed with them).
+_KM_SUMMARY_STATS = (
+    "median_days",
+    "median_conf_low",
+    "median_conf_high",
+    "rmst_days",
+    "rmst_std_error",
+    "rmst_conf_low",
+    "rmst_conf_high",
+)
+
 #: The disclosure spec of every table under ``tables/`` that is published.
 TABLE_SPECS: dict[str, TableSpec] = {
     "crude_rates": TableSpec(
@@ -205,33 +216,8 @@ TABLE_SPECS: dict[str, TableSpec] = {
     ),
     "km_summary": TableSpec(
         counts=("n", "n_residents", "events", "n_events"),
-        derived={
-            c: ("n_residents",)
-            for c in (
-                "median_days",
-                "median_conf_low",
-                "median_conf_high",
-                "rmst_days",
-                "rmst_std_error",
-                "rmst_conf_low",
-                "rmst_conf_high",
-            )
-        },
-        optional=frozenset(
-            {
-                "n",
-                "n_residents",
-                "events",
-                "n_events",
-                "median_days",
-                "median_conf_low",
-                "median_conf_high",
-                "rmst_days",
-                "rmst_std_error",
-                "rmst_conf_low",
-                "rmst_conf_high",
-            }
-        ),
+        derived={c: ("n_residents",) for c in _KM_SUMMARY_STATS},
+        optional=frozenset({"n", "n_residents", "events", "n_events", *_KM_SUMMARY_STATS}),
     ),
     "ph_tests": TableSpec(),
     "baseline": TableSpec(

@@ -51,6 +51,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: The columns of a curve table (cumulative_incidence, km) after its keys.
+_CURVE_COLUMNS = [
+    "time",
+    "estimate",
+    "std_error",
+    "conf_low",
+    "conf_high",
+    "n_at_risk",
+    "n_events",
+]
+
 #: ``admission_status`` code -> ``event`` label in the tables.
 EVENTS: dict[int, str] = {1: "emergency_admission", 2: "death"}
 
@@ -94,17 +105,7 @@ def make_cumulative_incidence(
         )
         aj = pd.concat([start, aj], ignore_index=True)
         parts.append(aj.assign(care_model=model, event=aj["cause"].map(EVENTS)))
-    cols = [
-        "care_model",
-        "event",
-        "time",
-        "estimate",
-        "std_error",
-        "conf_low",
-        "conf_high",
-        "n_at_risk",
-        "n_events",
-    ]
+    cols = ["care_model", "event", *_CURVE_COLUMNS]
     out = pd.concat(parts, ignore_index=True)[cols]
     out["time"] = out["time"].astype(np.int64)
     return out.astype({"n_at_risk": np.int64, "n_events": np.int64})
@@ -170,18 +171,7 @@ def make_km(
         parts.append(pd.concat([start, km[km["n_events"] > 0]]).assign(care_model=model))
     out = pd.concat(parts, ignore_index=True)
     out = out.astype({"time": np.int64, "n_at_risk": np.int64, "n_events": np.int64})
-    return out[
-        [
-            "care_model",
-            "time",
-            "estimate",
-            "std_error",
-            "conf_low",
-            "conf_high",
-            "n_at_risk",
-            "n_events",
-        ]
-    ]
+    return out[["care_model", *_CURVE_COLUMNS]]
 
 
 def make_km_summary(
