@@ -14,9 +14,21 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-__all__ = ["TIDY_COLUMNS", "tidy_coefficients", "wald_inference"]
+__all__ = ["SMALL_SAMPLE_COLUMNS", "TIDY_COLUMNS", "tidy_coefficients", "wald_inference"]
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "conf_low", "conf_high", "p_value"]
+
+#: The small-sample interval every rate-ratio, hazard-ratio and cost row carries beside
+#: the contract's CR1 / percentile columns (results contract, "Small-sample intervals"):
+#: limits on the estimate's scale, p-value, degrees of freedom (NaN for a normal or
+#: bootstrap reference distribution) and the method's name (e.g. ``CR2-Satterthwaite``).
+SMALL_SAMPLE_COLUMNS = [
+    "conf_low_small",
+    "conf_high_small",
+    "p_value_small",
+    "df_small",
+    "small_sample_method",
+]
 
 
 def wald_inference(
