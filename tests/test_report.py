@@ -359,3 +359,38 @@ def test_model_rows_explain_few_clusters_and_missing_estimates():
     assert notes == ["few care homes; wild-bootstrap p 0.310",
                      "few care homes; no events"]
     assert "wild-bootstrap" in d["note"]
+
+
+def test_model_rows_show_the_small_sample_interval_and_its_method():
+    from optimal_analysis.report_tables import display_table
+
+    t = pd.DataFrame({
+        "outcome": ["ae"], "model": ["poisson"], "adjustment": ["crude"],
+        "exposure": ["person_years"], "term": ["dedicated_team"], "estimate": [0.8],
+        "conf_low": [0.6], "conf_high": [1.1], "p_value": [0.2],
+        "conf_low_small": [0.45], "conf_high_small": [1.42], "p_value_small": [0.37],
+        "df_small": [5.3], "small_sample_method": ["CR2-Satterthwaite"],
+        "n_residents": [240], "n_clusters": [12], "few_clusters": [True],
+        "p_value_wild": [0.31], "reason": [None],
+    })
+    d = display_table("rate_ratios", t, {})
+    row = dict(zip(d["columns"], d["rows"][0], strict=True))
+    assert row["Rate ratio (95% CI)"] == "0.800 (0.450 to 1.42)"
+    assert row["p value"] == "0.370" and row["interval"] == "CR2-Satterthwaite"
+    assert "small-sample" in d["note"]
+
+
+def test_cost_table_shows_the_small_sample_interval_and_its_own_price_year():
+    from optimal_analysis.report_tables import display_table
+
+    t = pd.DataFrame({
+        "care_model": ["usual_care"], "item": ["total"], "cost_per_resident_year": [8000.0],
+        "conf_low": [7000.0], "conf_high": [9000.0], "conf_low_small": [6100.0],
+        "conf_high_small": [9900.0], "p_value_small": [None], "df_small": [3.0],
+        "small_sample_method": ["t(G-1) ratio linearisation"], "few_clusters": [True],
+        "price_year": [2019],
+    })
+    d = display_table("costs", t, {"price_year": 2024})
+    assert d["rows"] == [["total", "£8,000 (£6,100 to £9,900)"]]
+    assert "2019 prices" in d["note"] and "t(G-1) ratio linearisation" in d["note"]
+    assert "too narrow" in d["note"]

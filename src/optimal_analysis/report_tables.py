@@ -15,6 +15,7 @@ import pandas as pd
 
 from optimal_analysis.disclosure import MARKER
 from optimal_analysis.figures.style import care_model_label, care_model_order
+from optimal_analysis.tidy import SMALL_SAMPLE_COLUMNS
 
 __all__ = ["TABLE_TITLES", "display_table", "fmt_number"]
 
@@ -230,6 +231,27 @@ def _model_notes(t: pd.DataFrame) -> pd.Series:
     return (notes + np.where(both, "; ", "") + reason).str.strip()
 
 
+def _price_year(t: pd.DataFrame, config: Mapping[str, Any]) -> str:
+    """The price year of a cost table: its own ``price_year`` column, else config's."""
+    years = sorted(set(_text(t, "price_year")) - {""})
+    return "/".join(years) if years else str(config.get("price_year"))
+
+
+def _small_sample_view(t: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """``t`` with the small-sample interval (results contract, "Small-sample intervals") in
+    ``conf_low``, ``conf_high`` and ``p_value`` and its method in ``interval``, where the
+    table has those columns; ``(t, False)`` unchanged otherwise."""
+    if not set(SMALL_SAMPLE_COLUMNS[:3]) <= set(t.columns):
+        return t, False
+    method = _text(t, "small_sample_method").str.replace("_", " ")
+    return t.assign(
+        conf_low=t["conf_low_small"],
+        conf_high=t["conf_high_small"],
+        p_value=t["p_value_small"],
+        interval=method,
+    ), True
+
+
 def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
     """The display form of published table ``name`` (a generic layout for names not known here)."""
     t = table
@@ -244,6 +266,14 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
             "Contacts per resident-year; all contacts = every service together.",
         )
     if name == "costs" and {"item", "cost_per_resident_year"} <= set(t.columns):
+        t, small = _small_sample_view(t)
+        few = _text(t, "few_clusters").str.lower().isin(["true", "1"]).any()
+        how = (
+            "small-sample 95% CI: " + ", ".join(sorted(set(_text(t, "interval")) - {""}))
+            + "; the percentile-bootstrap CI is in published/tables"
+            if small
+            else "95% bootstrap CI, resampling care homes within care model"
+        )
         return _wide(
             t,
             "item",
@@ -251,8 +281,9 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
                 r["cost_per_resident_year"], r.get("conf_low"), r.get("conf_high"), "gbp"
             ),
             config,
-            f"GBP per resident-year at {config.get('price_year')} prices (95% bootstrap CI, "
-            "resampling care homes within care model)."
+            f"GBP per resident-year at {_price_year(t, config)} prices ({how})."
+            + (" Few care homes in some care model: a percentile bootstrap over so few homes "
+               "is too narrow." if few else "")
             + (" No CI where a care model has fewer than 2 care homes."
                if (_text(t, "ci_note") != "").any() else ""),
         )
@@ -282,6 +313,7 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
     if name in ("rate_ratios", "hazard_ratios"):
         t, note = _main_analysis(t, {"exposure": "person_years"})
         t = t.assign(notes=_model_notes(t))
+        t, small = _small_sample_view(t)
         cols = [
             "outcome",
             "model",
@@ -289,12 +321,17 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
             "term",
             "estimate",
             "p_value",
+            *(["interval"] if small else []),
             "n_residents",
             "n_clusters",
             "notes",
         ]
         d = _generic(t, cols, ci="Rate ratio" if name == "rate_ratios" else "Hazard ratio")
-        if t["notes"].str.contains("few care homes").any():
+        if small:
+            note = (note + " CIs and p-values are the small-sample ones (method in the "
+                    "interval column; see Methods); the CR1 normal-theory columns, comparable "
+                    "with other software, are in published/tables.").strip()
+        elif t["notes"].str.contains("few care homes").any():
             note = (note + " With few care homes the normal-theory CI and p-value are too "
                     "optimistic: read the wild-bootstrap p-value (rate ratios) and treat "
                     "the CIs with caution.").strip()
