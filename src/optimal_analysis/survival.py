@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from optimal_analysis.stats.aalen_johansen import aalen_johansen
-from optimal_analysis.stats.km import kaplan_meier, km_median, restricted_mean
+from optimal_analysis.stats.km import kaplan_meier, km_median, restricted_mean_clustered
 from optimal_analysis.survival_models import (
     SurvivalModelTables,
     care_model_levels,
@@ -75,8 +75,11 @@ def make_cumulative_incidence(
     a day-0 row (estimate 0, CI empty, everyone at risk) so that a care model
     without events still has its curve: ``care_model, event, time, estimate,
     std_error, conf_low, conf_high, n_at_risk, n_events``. Ties: all events of a
-    day together (exact); variance: infinitesimal jackknife; CI: log transform (both as R's
-    ``survfit(Surv(time, factor(status)) ~ care_model)``), see
+    day together (exact). ``std_error`` is cluster-robust by care home: the
+    per-resident infinitesimal-jackknife influence values (R's
+    ``survfit(Surv(time, factor(status)) ~ 1, id = resident_id, influence = TRUE)``)
+    summed within care home, Var = sum over homes of the squared sums; CI on the
+    log scale (R's default), see
     :func:`optimal_analysis.stats.aalen_johansen.aalen_johansen`.
     """
     check_survival_cohort(cohort)
@@ -87,6 +90,7 @@ def make_cumulative_incidence(
             sub["time_to_admission_days"],
             sub["admission_status"].astype(int),
             causes=tuple(EVENTS),
+            cluster=sub["care_home_id"],
             alpha=alpha,
         )
         changes = aj.groupby("time")["n_events"].transform("sum") > 0
@@ -150,13 +154,19 @@ def make_km(
     Each care model starts with a day-0 row (estimate 1, CI [1, 1], everyone at
     risk), so a care model without deaths still has its curve.
     ``care_model, time, estimate, std_error, conf_low, conf_high, n_at_risk,
-    n_events``; time ``follow_up_days``, event ``died``; Greenwood variance, log CI.
+    n_events``; time ``follow_up_days``, event ``died``. ``std_error`` (of S) is
+    cluster-robust by care home: the infinitesimal-jackknife influence of S
+    (R's ``survfit(..., id = resident_id, influence = TRUE)$influence.surv``)
+    summed within care home; log CI, S exp(+-z se / S).
     """
     check_survival_cohort(cohort)
     parts = []
     for model in care_model_levels(cohort, care_models):
         sub = cohort[cohort["care_model"].astype(str) == model]
-        km = kaplan_meier(sub["follow_up_days"], sub["died"].astype(bool), alpha=alpha)
+        km = kaplan_meier(
+            sub["follow_up_days"], sub["died"].astype(bool), cluster=sub["care_home_id"],
+            alpha=alpha,
+        )
         start = pd.DataFrame(
             {
                 "time": [0.0],
@@ -185,17 +195,20 @@ def make_km_summary(
 
     ``care_model, n_residents, n_events, median_days, median_conf_low,
     median_conf_high, rmst_days, rmst_std_error, rmst_conf_low, rmst_conf_high,
-    rmst_horizon_days``. Median NaN when survival stays above 1/2; RMST CI is
-    Wald (normal quantile).
+    rmst_horizon_days``. Median NaN when survival stays above 1/2; its CI is
+    read off the cluster-robust confidence curves of :func:`make_km`.
+    ``rmst_std_error`` is cluster-robust by care home (the influence of the
+    area, summed within home); RMST CI is Wald (normal quantile).
     """
     check_survival_cohort(cohort)
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
     for model in care_model_levels(cohort, care_models):
         sub = cohort[cohort["care_model"].astype(str) == model]
-        km = kaplan_meier(sub["follow_up_days"], sub["died"].astype(bool), alpha=alpha)
+        time, died, home = sub["follow_up_days"], sub["died"].astype(bool), sub["care_home_id"]
+        km = kaplan_meier(time, died, cluster=home, alpha=alpha)
         med, med_lo, med_hi = km_median(km)
-        rmst, se = restricted_mean(km, rmst_horizon_days)
+        rmst, se = restricted_mean_clustered(time, died, home, rmst_horizon_days)
         rows.append(
             {
                 "care_model": model,
