@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import t as t_dist
 
 from optimal_analysis.stats.aalen_johansen import aalen_johansen
 from optimal_analysis.stats.cox import fit_cox
@@ -246,6 +247,16 @@ def test_cumulative_incidence_matches_survfit_influence_summed_by_home():
     np.testing.assert_allclose(m["conf_low"], m["conf_low_r"], rtol=0, atol=1e-12)
     np.testing.assert_allclose(m["conf_high"], m["conf_high_r"], rtol=0, atol=1e-12)
     assert np.abs(m["std_err_cluster"] - m["std_err_ij"]).max() > 1e-3
+    # small-sample limits: variance x G/(G-1), t(G-1) quantile on the log scale
+    g = m["n_homes"].to_numpy(float)
+    assert (m["n_clusters"] == m["n_homes"]).all() and set(g) == {6.0}
+    half = t_dist.ppf(0.975, g - 1) * m["std_err_cluster"] * np.sqrt(g / (g - 1)) / m["estimate"]
+    pos = m["estimate"] > 0
+    np.testing.assert_allclose(m.loc[pos, "conf_low_small"],
+                               (m["estimate"] * np.exp(-half))[pos], rtol=1e-12)
+    np.testing.assert_allclose(m.loc[pos, "conf_high_small"],
+                               np.minimum(1, m["estimate"] * np.exp(half))[pos], rtol=1e-12)
+    assert (m.loc[pos, "conf_low_small"] < m.loc[pos, "conf_low"]).all()
     c = _cohort()
     for model in MODELS:
         sub = c[c["care_model"] == model]
