@@ -198,6 +198,11 @@ def test_km_matches_survfit_influence_summed_by_home():
     np.testing.assert_allclose(m["std_error"], m["std_err_cluster"], rtol=0, atol=1e-10)
     # clustering matters in these data: the clustered SE is not the unclustered IJ one
     assert np.abs(m["std_err_cluster"] - m["std_err_ij"]).max() > 1e-3
+    # one resident per home: R's unclustered IJ (sqrt(colSums(influence.surv^2)))
+    c = _cohort()
+    own = make_km(c.assign(care_home_id=c["resident_id"]), care_models=MODELS)
+    mm = own[own["time"] > 0].merge(ref, on=["care_model", "time"], validate="1:1")
+    np.testing.assert_allclose(mm["std_error"], mm["std_err_ij"], rtol=0, atol=1e-12)
 
 
 def test_km_summary_matches_survfit_rmean_clustered():
