@@ -85,9 +85,10 @@ def cluster_sum_of_squares(
 
     d_n = -np.bincount(grp).astype(float)
     n_after = home_size[grp_g] + within_home(d_n)
-    a_after = within_home(np.bincount(grp, weights=np.asarray(alpha, float)[order]))
-    a_before = a_after - np.bincount(grp, weights=np.asarray(alpha, float)[order])
     n_before = n_after - d_n
+    d_a = np.bincount(grp, weights=np.asarray(alpha, float)[order])
+    a_after = within_home(d_a)
+    a_before = a_after - d_a
     terms = {"NN": (n_after, n_after, n_before, n_before, float(np.sum(home_size**2))),
              "AA": (a_after, a_after, a_before, a_before, 0.0),
              "NA": (n_after, a_after, n_before, a_before, 0.0)}
