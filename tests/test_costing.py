@@ -19,6 +19,7 @@ from optimal_analysis.costing import (
     validate_inflation,
     validate_unit_costs,
 )
+from optimal_analysis.tidy import SMALL_SAMPLE_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = 20170529
@@ -400,3 +401,38 @@ def test_events_of_residents_or_homes_not_in_the_cohort_are_named():
     ev.loc[[0, 8], "care_home_id"] = ["h98", "h99"]
     with pytest.raises(ValueError, match="2 care_home_id value.*h98, h99"):
         run(ev=ev)
+
+
+T1 = 12.706204736174694  # t quantile, 0.975, 1 df (scipy.stats.t.ppf(0.975, 1))
+
+
+def test_small_sample_interval_by_hand():
+    # Care model A, total (test_hand_computed_spell_scheme): home h1 = r1 4010 + r2 700 = 4710
+    # over 1.5 person-years, h2 = r3 600 + 3500 = 4100 over 1; R = 8810 / 2.5 = 3524.
+    #   z = (4710 - 3524 x 1.5) / 2.5 = -230.4 and (4100 - 3524) / 2.5 = 230.4
+    #   Var = 2/1 x (230.4^2 + 230.4^2) = 460.8^2, se = 460.8; G = 2, df 1
+    #   limits 3524 exp(-+t(1) 460.8 / 3524)
+    # B has one home: no small-sample interval either. Both have < 30 homes: few_clusters.
+    costs, sens, _ = run()
+    for table in (costs, sens):
+        assert set(SMALL_SAMPLE_COLUMNS + ["few_clusters"]) <= set(table.columns)
+        assert table["few_clusters"].all()
+        assert table["p_value_small"].isna().all()  # a cost level has no null value to test
+        assert (table["small_sample_method"] == "t(G-1)-log-linearised").all()
+    half = T1 * 460.8 / 3524
+    assert lookup(costs, "A", "total", "conf_low_small") == pytest.approx(
+        3524 * np.exp(-half), rel=1e-12)
+    assert lookup(costs, "A", "total", "conf_high_small") == pytest.approx(
+        3524 * np.exp(half), rel=1e-12)
+    assert lookup(costs, "A", "total", "df_small") == 1
+    # ae costs 0 in B and only r2's 100 in A (h1): z = (100 - 40 x 1.5) / 2.5 = 16,
+    # (0 - 40) / 2.5 = -16, se = 32, limits 40 exp(-+t(1) 32 / 40)
+    assert lookup(costs, "A", "ae", "conf_low_small") == pytest.approx(
+        40 * np.exp(-T1 * 32 / 40), rel=1e-12)
+    b = costs[costs["care_model"] == "B"]
+    assert b["conf_low_small"].isna().all() and b["df_small"].isna().all()
+    # the threshold is a parameter: 2 homes are not "few" below a threshold of 2
+    c = make_cost_tables(events(), cohort(), unit_costs(), inflation(), price_year=2015,
+                         scheme="spell", replicates=50, rng=np.random.default_rng(SEED),
+                         few_clusters_threshold=2)[0]
+    assert dict(zip(c["care_model"], c["few_clusters"], strict=False)) == {"A": False, "B": True}

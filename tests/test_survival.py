@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from optimal_analysis.stats.aalen_johansen import aalen_johansen
-from optimal_analysis.stats.km import kaplan_meier, km_median, restricted_mean
+from optimal_analysis.stats.km import (
+    kaplan_meier,
+    km_median,
+    restricted_mean,
+    restricted_mean_clustered,
+)
 from optimal_analysis.survival import (
     make_at_risk,
     make_cumulative_incidence,
@@ -173,3 +178,70 @@ def test_bad_cohort_is_named_completely():
         make_survival_models(
             _two_models(), reference="usual_care", covariates=[], ph_transform="log"
         )
+
+
+def _weighted_curves(t, status, w):
+    """Weighted KM (any event) and AJ (causes 1, 2) per row of weights w."""
+    u = np.unique(t)
+    at_risk = (t[None, :] >= u[:, None]).astype(float)  # times x residents
+    on = (t[None, :] == u[:, None]).astype(float)
+    n = w @ at_risk.T  # weightings x times
+    d = [w @ (on * (status == k)).T for k in (1, 2)]
+    lam = [dk / n for dk in d]
+    surv = np.cumprod(1 - lam[0] - lam[1], axis=1)
+    before = np.hstack([np.ones((w.shape[0], 1)), surv[:, :-1]])
+    return u, surv, [np.cumsum(before * lk, axis=1) for lk in lam]
+
+
+def _numerical_influence(t, status, eps=1e-6):
+    """dEstimate/dw_i by central differences of the case-weighted estimators (an oracle)."""
+    n = t.size
+    up = _weighted_curves(t, status, np.ones((n, n)) + eps * np.eye(n))
+    down = _weighted_curves(t, status, np.ones((n, n)) - eps * np.eye(n))
+    km = (up[1] - down[1]) / (2 * eps)
+    aj = [(a - b) / (2 * eps) for a, b in zip(up[2], down[2], strict=True)]
+    return up[0], km, aj
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_clustered_curve_se_equal_home_sums_of_numerical_influence(seed):
+    """AJ, KM and RMST clustered SEs vs home sums of numerically differentiated influence."""
+    rng = np.random.default_rng(seed)
+    t = rng.integers(1, 15, 45).astype(float)
+    status = rng.choice([0, 1, 2], 45, p=[0.3, 0.4, 0.3])
+    status[t == t.max()] = 2  # everyone still at risk at the last time dies: S reaches 0
+    home = rng.integers(0, 7, 45)
+    u, km_infl, aj_infl = _numerical_influence(t, status)
+    for cluster, groups in ((home, 7), (np.arange(45), 45)):  # one resident per home: plain IJ
+        aj = aalen_johansen(t, status, cluster=cluster)
+        for k in (1, 2):
+            v = np.zeros((groups, u.size))
+            np.add.at(v, cluster, aj_infl[k - 1])
+            np.testing.assert_allclose(aj.loc[aj["cause"] == k, "std_error"],
+                                       np.sqrt((v**2).sum(axis=0)), rtol=1e-7, atol=1e-9)
+        km = kaplan_meier(t, status > 0, cluster=cluster)
+        v = np.zeros((groups, u.size))
+        np.add.at(v, cluster, km_infl)
+        se = np.sqrt((v**2).sum(axis=0))
+        np.testing.assert_allclose(km["std_error"].fillna(0), se, rtol=1e-7, atol=1e-9)
+        tau = 10.5
+        width = np.diff(np.r_[u[u <= tau], tau])
+        v = np.zeros(groups)
+        np.add.at(v, cluster, km_infl[:, u <= tau] @ width)
+        _, se_rmst = restricted_mean_clustered(t, status > 0, cluster, tau)
+        np.testing.assert_allclose(se_rmst, np.sqrt((v**2).sum()), rtol=1e-7)
+
+
+def test_one_resident_per_home_gives_the_unclustered_ij_exactly():
+    rng = np.random.default_rng(8)
+    t = rng.integers(1, 200, 3000).astype(float)
+    status = rng.choice([0, 1, 2], 3000, p=[0.3, 0.4, 0.3])
+    ids = np.array([f"R{i}" for i in range(3000)])
+    a = aalen_johansen(t, status, cluster=ids)
+    b = aalen_johansen(t, status)
+    np.testing.assert_array_equal(a["std_error"], b["std_error"])
+    # and both equal the brute-force sum of squared per-resident influence values
+    _, _, aj_infl = _numerical_influence(t[:300], status[:300])
+    c = aalen_johansen(t[:300], status[:300], cluster=ids[:300])
+    np.testing.assert_allclose(c.loc[c["cause"] == 1, "std_error"],
+                               np.sqrt((aj_infl[0] ** 2).sum(axis=0)), rtol=1e-6, atol=1e-9)

@@ -20,7 +20,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.stats.bootstrap import cluster_bootstrap_ratio, percentile_interval
+from optimal_analysis.stats.bootstrap import (
+    cluster_bootstrap_ratio,
+    percentile_interval,
+    ratio_t_interval,
+)
+from optimal_analysis.tidy import SMALL_SAMPLE_COLUMNS
 from optimal_analysis.unit_costs import (
     SERVICE_GROUPS,
     InflationIndexError,
@@ -194,6 +199,9 @@ def make_resident_costs(costed: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFr
     return _resident_costs(cohort, pos, costed["cost_gbp"].to_numpy(float))
 
 
+#: ``small_sample_method`` of costs.csv: t(G-1) on the log ratio, linearised variance.
+SMALL_SAMPLE_METHOD = "t(G-1)-log-linearised"
+
 _CHUNK = 200  # bootstrap replicates per chunk (memory: _CHUNK x care homes integers)
 
 
@@ -265,7 +273,8 @@ def _per_home(home_code: np.ndarray, names: np.ndarray, item_code: np.ndarray,
 
 def _costs(per_home: dict[str, tuple[list[str], np.ndarray, np.ndarray]], homes: pd.DataFrame,
            *, price_year: int, replicates: int, rng: np.random.Generator, level: float,
-           care_models: Sequence[str] | None) -> dict[str, pd.DataFrame]:
+           care_models: Sequence[str] | None,
+           few_clusters_threshold: int) -> dict[str, pd.DataFrame]:
     """``costs.csv`` of each scheme from per-home totals (see :func:`make_costs`).
 
     One bootstrap per care model serves every scheme: the columns of all
@@ -291,11 +300,14 @@ def _costs(per_home: dict[str, tuple[list[str], np.ndarray, np.ndarray]], homes:
             note = (f"{len(h)} care home: no interval (between-home variation cannot be "
                     "estimated from one home)")
             logger.warning("care model %s has %d care home: no bootstrap interval", model, len(h))
+        _, low_s_all, high_s_all, df = ratio_t_interval(y_all, t, level=level, log_scale=True)
         total_py = t.sum()
         offset = 0
         for s, (items, _, units_hk) in per_home.items():
             y = ys[s]
-            low, high = low_all[offset:offset + y.shape[1]], high_all[offset:offset + y.shape[1]]
+            part = slice(offset, offset + y.shape[1])
+            low, high, low_s, high_s = (low_all[part], high_all[part], low_s_all[part],
+                                        high_s_all[part])
             offset += y.shape[1]
             units = np.r_[units_hk[in_model].sum(axis=0), np.nan]
             for k, item in enumerate([*items, "total"]):
@@ -308,6 +320,10 @@ def _costs(per_home: dict[str, tuple[list[str], np.ndarray, np.ndarray]], homes:
                     "conf_low": low[k], "conf_high": high[k], "price_year": int(price_year),
                     "residents": int(h["residents"].sum()), "care_homes": len(h),
                     "person_years": total_py, "ci_note": note,
+                    **dict(zip(SMALL_SAMPLE_COLUMNS,
+                               (low_s[k], high_s[k], np.nan, df, SMALL_SAMPLE_METHOD),
+                               strict=True)),
+                    "few_clusters": len(h) < few_clusters_threshold,
                 })
     return {s: pd.DataFrame(r) for s, r in rows.items()}
 
@@ -321,6 +337,7 @@ def make_costs(
     rng: np.random.Generator,
     level: float = 0.95,
     care_models: Sequence[str] | None = None,
+    few_clusters_threshold: int = 30,
 ) -> pd.DataFrame:
     """``costs.csv``: one row per care model × item, plus ``total``.
 
@@ -335,7 +352,15 @@ def make_costs(
     home cannot estimate between-home variation; ``ci_note`` says so (empty
     otherwise). Rows are ordered by ``care_models`` (configured first, then
     any others sorted), then by item. Extra columns: ``service_group``,
-    ``residents``, ``care_homes``, ``person_years``, ``ci_note``.
+    ``residents``, ``care_homes``, ``person_years``, ``ci_note``,
+    ``few_clusters`` (care homes of the care model < ``few_clusters_threshold``)
+    and the small-sample interval :data:`~optimal_analysis.tidy.SMALL_SAMPLE_COLUMNS`:
+    with G the care model's homes, R = cost_per_resident_year,
+    z_g = (C_g - R PY_g) / sum PY and se = sqrt(G/(G-1) sum z_g^2), the limits are
+    R exp(-+t_{G-1} se / R) (t on log R; [0, 0] where R = 0), ``df_small`` = G - 1,
+    ``p_value_small`` NaN (a cost level has no null value to test),
+    ``small_sample_method`` :data:`SMALL_SAMPLE_METHOD`; NaN limits with < 2 homes.
+    See :func:`~optimal_analysis.stats.bootstrap.ratio_t_interval`.
     """
     homes = _homes(cohort)
     home_code = _codes_in(homes.index, costed["care_home_id"], "care_home_id")
@@ -344,7 +369,8 @@ def make_costs(
                          costed["units"].to_numpy(float), costed["cost_gbp"].to_numpy(float),
                          len(homes))
     return _costs({"": per_home}, homes, price_year=price_year, replicates=replicates, rng=rng,
-                  level=level, care_models=care_models)[""]
+                  level=level, care_models=care_models,
+                  few_clusters_threshold=few_clusters_threshold)[""]
 
 
 def make_cost_tables(
@@ -360,6 +386,7 @@ def make_cost_tables(
     care_models: Sequence[str] | None = None,
     unit_costs_name: str = "unit-cost table",
     inflation_name: str = "inflation index",
+    few_clusters_threshold: int = 30,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The costing stage: ``(costs, costs_sensitivity, resident_costs)``.
 
@@ -369,7 +396,8 @@ def make_cost_tables(
     empty if the table names no other scheme). Each table has a ``scheme``
     column; care models are in ``care_models`` order (:func:`make_costs`).
     All schemes share one bootstrap (the same resampled care homes), so they
-    are compared on the same draws. String IDs are
+    are compared on the same draws. ``few_clusters_threshold``: see
+    :func:`make_costs`. String IDs are
     factorized once; costing and summing work on integer codes.
     """
     table = validate_unit_costs(unit_costs, name=unit_costs_name)
@@ -387,7 +415,8 @@ def make_cost_tables(
             resident_costs = _resident_costs(cohort, ev.resident_pos[row], cost).assign(scheme=s)
         del row, code, units, cost
     tables = _costs(per_home, homes, price_year=price_year, replicates=replicates, rng=rng,
-                    level=0.95, care_models=care_models)
+                    level=0.95, care_models=care_models,
+                    few_clusters_threshold=few_clusters_threshold)
     results = {s: t.assign(scheme=s) for s, t in tables.items()}
     if not named:
         logger.warning("unit-cost table names no hospital-costing schemes: no sensitivity table")

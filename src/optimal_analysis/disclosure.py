@@ -154,11 +154,12 @@ def _service_use_ratios(t: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 _CI = ("conf_low", "conf_high")
+_CI_SMALL = ("conf_low_small", "conf_high_small")  # small-sample limits, where a table has them
 _RATE_STATS = {"rate": ("events", "residents"), "person_years": ("residents",)}
-_COST_STATS = {c: ("units",) for c in ("cost", "cost_per_resident_year", *_CI)}
+_COST_STATS = {c: ("units",) for c in ("cost", "cost_per_resident_year", *_CI, *_CI_SMALL)}
 # Curves: the estimate and its limits are suppressed where fewer than the threshold are at
 # risk; a day's number of events is a count of its own (suppressed, not propagated).
-_CURVE_STATS = {c: ("n_at_risk",) for c in ("estimate", "std_error", *_CI)}
+_CURVE_STATS = {c: ("n_at_risk",) for c in ("estimate", "std_error", *_CI, *_CI_SMALL)}
 _MODEL_N = frozenset({"n_residents", "n_events", "n"})
 
 #: km_summary statistics derived from each row's residents (suppressed with them).
@@ -195,24 +196,24 @@ TABLE_SPECS: dict[str, TableSpec] = {
         counts=("units", "residents"),
         derived={**_COST_STATS, "person_years": ("residents",)},
         secondary=(SecondaryGroup("units", ("care_model",)),),
-        optional=frozenset({"residents", "person_years"}),
+        optional=frozenset({"residents", "person_years", *_CI_SMALL}),
     ),
     "costs_sensitivity": TableSpec(
         counts=("units", "residents"),
         derived={**_COST_STATS, "person_years": ("residents",)},
         secondary=(SecondaryGroup("units", ("care_model", "scheme")),),
-        optional=frozenset({"residents", "person_years"}),
+        optional=frozenset({"residents", "person_years", *_CI_SMALL}),
     ),
     "cumulative_incidence": TableSpec(
         counts=("n_at_risk", "n_events"),
         derived=_CURVE_STATS,
-        optional=frozenset({"n_events", "std_error"}),
+        optional=frozenset({"n_events", "std_error", *_CI_SMALL}),
     ),
     "at_risk": TableSpec(counts=("n_at_risk",)),
     "km": TableSpec(
         counts=("n_at_risk", "n_events", "n_censored"),
         derived=_CURVE_STATS,
-        optional=frozenset({"n_events", "n_censored", "std_error"}),
+        optional=frozenset({"n_events", "n_censored", "std_error", *_CI_SMALL}),
     ),
     "km_summary": TableSpec(
         counts=("n", "n_residents", "events", "n_events"),

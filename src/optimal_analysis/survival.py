@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from optimal_analysis.stats.aalen_johansen import aalen_johansen
-from optimal_analysis.stats.km import kaplan_meier, km_median, restricted_mean
+from optimal_analysis.stats.aalen_johansen import aalen_johansen, log_interval
+from optimal_analysis.stats.km import kaplan_meier, km_median, restricted_mean_clustered
 from optimal_analysis.survival_models import (
     SurvivalModelTables,
     care_model_levels,
@@ -60,10 +60,32 @@ _CURVE_COLUMNS = [
     "conf_high",
     "n_at_risk",
     "n_events",
+    "conf_low_small",
+    "conf_high_small",
+    "n_clusters",
 ]
 
 #: ``admission_status`` code -> ``event`` label in the tables.
 EVENTS: dict[int, str] = {1: "emergency_admission", 2: "death"}
+
+
+def _small_sample_limits(table: pd.DataFrame, n_homes: int, alpha: float) -> pd.DataFrame:
+    """``conf_low_small, conf_high_small, n_clusters`` of a curve table of one care model.
+
+    The cluster-robust variance times G/(G-1) and the t(G-1) quantile on the log
+    scale: est exp(-+t_{G-1} se sqrt(G/(G-1)) / est), upper capped at 1 (G = care
+    homes of the care model; NaN if G < 2). Chosen by measured coverage
+    (benchmarks/sim_curves_coverage.py: ~0.92 -> ~0.95 at 12 homes).
+    """
+    est = table["estimate"].to_numpy(float)
+    if n_homes < 2:
+        lo = hi = np.full(est.size, np.nan)
+    else:
+        se = table["std_error"].to_numpy(float) * np.sqrt(n_homes / (n_homes - 1))
+        lo, hi = log_interval(est, se, float(stats.t.ppf(1 - alpha / 2, n_homes - 1)))
+        lo = np.where(table["conf_low"].isna(), np.nan, lo)  # empty where the CI is empty
+        hi = np.where(table["conf_high"].isna(), np.nan, hi)
+    return table.assign(conf_low_small=lo, conf_high_small=hi, n_clusters=n_homes)
 
 
 def make_cumulative_incidence(
@@ -74,9 +96,14 @@ def make_cumulative_incidence(
     One row per care model × event × day on which either estimate changes, after
     a day-0 row (estimate 0, CI empty, everyone at risk) so that a care model
     without events still has its curve: ``care_model, event, time, estimate,
-    std_error, conf_low, conf_high, n_at_risk, n_events``. Ties: all events of a
-    day together (exact); variance: infinitesimal jackknife; CI: log transform (both as R's
-    ``survfit(Surv(time, factor(status)) ~ care_model)``), see
+    std_error, conf_low, conf_high, n_at_risk, n_events, conf_low_small,
+    conf_high_small, n_clusters`` (small-sample limits: :func:`_small_sample_limits`,
+    G = ``n_clusters`` care homes of the care model). Ties: all events of a
+    day together (exact). ``std_error`` is cluster-robust by care home: the
+    per-resident infinitesimal-jackknife influence values (R's
+    ``survfit(Surv(time, factor(status)) ~ 1, id = resident_id, influence = TRUE)``)
+    summed within care home, Var = sum over homes of the squared sums; CI on the
+    log scale (R's default), see
     :func:`optimal_analysis.stats.aalen_johansen.aalen_johansen`.
     """
     check_survival_cohort(cohort)
@@ -87,6 +114,7 @@ def make_cumulative_incidence(
             sub["time_to_admission_days"],
             sub["admission_status"].astype(int),
             causes=tuple(EVENTS),
+            cluster=sub["care_home_id"],
             alpha=alpha,
         )
         changes = aj.groupby("time")["n_events"].transform("sum") > 0
@@ -103,12 +131,13 @@ def make_cumulative_incidence(
                 "n_events": 0,
             }
         )
-        aj = pd.concat([start, aj], ignore_index=True)
+        aj = _small_sample_limits(pd.concat([start, aj], ignore_index=True),
+                                  sub["care_home_id"].nunique(), alpha)
         parts.append(aj.assign(care_model=model, event=aj["cause"].map(EVENTS)))
     cols = ["care_model", "event", *_CURVE_COLUMNS]
     out = pd.concat(parts, ignore_index=True)[cols]
     out["time"] = out["time"].astype(np.int64)
-    return out.astype({"n_at_risk": np.int64, "n_events": np.int64})
+    return out.astype({"n_at_risk": np.int64, "n_events": np.int64, "n_clusters": np.int64})
 
 
 def make_at_risk(
@@ -150,13 +179,20 @@ def make_km(
     Each care model starts with a day-0 row (estimate 1, CI [1, 1], everyone at
     risk), so a care model without deaths still has its curve.
     ``care_model, time, estimate, std_error, conf_low, conf_high, n_at_risk,
-    n_events``; time ``follow_up_days``, event ``died``; Greenwood variance, log CI.
+    n_events, conf_low_small, conf_high_small, n_clusters`` (as in
+    :func:`make_cumulative_incidence`); time ``follow_up_days``, event ``died``.
+    ``std_error`` (of S) is cluster-robust by care home: the IJ influence of S
+    (R's ``survfit(..., id = resident_id, influence = TRUE)$influence.surv``)
+    summed within care home; log CI, S exp(+-z se / S).
     """
     check_survival_cohort(cohort)
     parts = []
     for model in care_model_levels(cohort, care_models):
         sub = cohort[cohort["care_model"].astype(str) == model]
-        km = kaplan_meier(sub["follow_up_days"], sub["died"].astype(bool), alpha=alpha)
+        km = kaplan_meier(
+            sub["follow_up_days"], sub["died"].astype(bool), cluster=sub["care_home_id"],
+            alpha=alpha,
+        )
         start = pd.DataFrame(
             {
                 "time": [0.0],
@@ -168,9 +204,12 @@ def make_km(
                 "n_events": 0,
             }
         )
-        parts.append(pd.concat([start, km[km["n_events"] > 0]]).assign(care_model=model))
+        km = _small_sample_limits(pd.concat([start, km[km["n_events"] > 0]]),
+                                  sub["care_home_id"].nunique(), alpha)
+        parts.append(km.assign(care_model=model))
     out = pd.concat(parts, ignore_index=True)
-    out = out.astype({"time": np.int64, "n_at_risk": np.int64, "n_events": np.int64})
+    out = out.astype({"time": np.int64, "n_at_risk": np.int64, "n_events": np.int64,
+                      "n_clusters": np.int64})
     return out[["care_model", *_CURVE_COLUMNS]]
 
 
@@ -185,17 +224,20 @@ def make_km_summary(
 
     ``care_model, n_residents, n_events, median_days, median_conf_low,
     median_conf_high, rmst_days, rmst_std_error, rmst_conf_low, rmst_conf_high,
-    rmst_horizon_days``. Median NaN when survival stays above 1/2; RMST CI is
-    Wald (normal quantile).
+    rmst_horizon_days``. Median NaN when survival stays above 1/2; its CI is
+    read off the cluster-robust confidence curves of :func:`make_km`.
+    ``rmst_std_error`` is cluster-robust by care home (the influence of the
+    area, summed within home); RMST CI is Wald (normal quantile).
     """
     check_survival_cohort(cohort)
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
     for model in care_model_levels(cohort, care_models):
         sub = cohort[cohort["care_model"].astype(str) == model]
-        km = kaplan_meier(sub["follow_up_days"], sub["died"].astype(bool), alpha=alpha)
+        time, died, home = sub["follow_up_days"], sub["died"].astype(bool), sub["care_home_id"]
+        km = kaplan_meier(time, died, cluster=home, alpha=alpha)
         med, med_lo, med_hi = km_median(km)
-        rmst, se = restricted_mean(km, rmst_horizon_days)
+        rmst, se = restricted_mean_clustered(time, died, home, rmst_horizon_days)
         rows.append(
             {
                 "care_model": model,

@@ -24,6 +24,7 @@ rule costs:
         replicates=config["bootstrap_replicates"],
         seed=config["seed"],
         care_models=config["care_models"],
+        few_clusters_threshold=config["few_clusters_threshold"],
     script:
         "../scripts/costs.py"
 

@@ -26,6 +26,7 @@ costs, sensitivity, resident_costs = make_cost_tables(
     care_models=params.care_models,
     unit_costs_name=str(inp.unit_costs),
     inflation_name=str(inp.inflation),
+    few_clusters_threshold=params.few_clusters_threshold,
 )
 write_csv(costs, out.costs)
 write_csv(sensitivity, out.sensitivity)

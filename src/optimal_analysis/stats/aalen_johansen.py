@@ -10,17 +10,21 @@ All events of a day are processed together (no jitter), which is the textbook
 estimator and what R's ``survfit(Surv(time, factor(status)) ~ 1)`` computes.
 
 Variance: the infinitesimal jackknife (IJ), as R's multi-state ``survfit``
-reports it: Var F_k(t) = sum_i U_ik(t)^2 with U_ik(t) = dF_k(t)/dw_i the
-derivative of the weighted estimator in resident i's case weight. With
-b_q = 1/(n_q (1 - lambda_q)), a_q = lambda_q b_q and resident i leaving at u_m
-with status e,
+with ``influence = TRUE``: U_ik(t) = dF_k(t)/dw_i, the derivative of the
+weighted estimator in resident i's case weight. With b_q = 1/(n_q (1 - lambda_q)),
+a_q = lambda_q b_q, A(m) = sum_{q <= m} a_q, w_kq = S(u_{q-1}) lambda_kq and
+resident i leaving at u_m with status e, differentiating lambda and S gives
 
-    dlambda_kl = (1{l = m, e = k} - 1{l <= m} lambda_kl) / n_l
-    dS(u_{l-1}) = -S(u_{l-1}) [1{m < l, e != 0} b_m - sum_{q <= min(l-1, m)} a_q]
-    U_ik(t) = sum_{u_l <= t} dS(u_{l-1}) lambda_kl + S(u_{l-1}) dlambda_kl.
+    U_ik(l) = P_k(l)                                              l < m
+    U_ik(l) = P_k(m) + 1{e = k} S(u_{m-1}) / n_m + c_i (F_k(l) - F_k(m))   l >= m
+    P_k(l) = sum_{q <= l} w_kq (A(q-1) - 1/n_q),   c_i = A(m) - 1{e != 0} b_m.
 
-Residents sharing (u_m, e) have the same U, so the sum runs over those groups.
-The 95% CI uses the log transform as R does: F exp(+-z se / F), capped at 1.
+Clustered (``cluster=`` care home): V_hk(l) = sum_{i in h} U_ik(l) and
+Var F_k(l) = sum_h V_hk(l)^2, computed without a residents × times matrix by
+:func:`~optimal_analysis.stats.curve_influence.cluster_sum_of_squares`. Without
+``cluster`` every resident is its own cluster: R's unclustered IJ std.err.
+The 95% CI uses the log transform as R does: F exp(+-q se / F), capped at 1,
+q the normal quantile, or Student's t with ``df`` degrees of freedom if given.
 """
 
 from __future__ import annotations
@@ -30,11 +34,28 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-__all__ = ["aalen_johansen"]
+from optimal_analysis.stats.curve_influence import cluster_codes, cluster_sum_of_squares
+
+__all__ = ["aalen_johansen", "log_interval"]
+
+
+def log_interval(
+    est: np.ndarray, se: np.ndarray, q: float, *, upper_cap: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Log-scale limits ``est exp(-+q se / est)``, the upper capped; NaN where est is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.where(est > 0, est * np.exp(-q * se / est), np.nan)
+        hi = np.where(est > 0, np.minimum(upper_cap, est * np.exp(q * se / est)), np.nan)
+    return lo, hi
 
 
 def aalen_johansen(
-    time: ArrayLike, status: ArrayLike, *, causes: tuple[int, ...] = (1, 2), alpha: float = 0.05
+    time: ArrayLike,
+    status: ArrayLike,
+    *,
+    causes: tuple[int, ...] = (1, 2),
+    cluster: ArrayLike | None = None,
+    alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Cumulative incidence of each cause at every distinct time of one group.
 
@@ -44,6 +65,10 @@ def aalen_johansen(
         Time of leaving the initial state (days, ties allowed).
     status
         0 censored, otherwise the cause code (an element of ``causes``).
+    cluster
+        Cluster (care home) of each resident: standard errors are the
+        cluster-robust IJ (influence values summed within cluster). ``None``:
+        residents independent (R's multi-state ``survfit`` default).
 
     Returns
     -------
@@ -58,7 +83,9 @@ def aalen_johansen(
         raise ValueError(
             f"aalen_johansen: status codes {unknown} are neither 0 nor in causes {causes}"
         )
+    g = cluster_codes(cluster, t.size)
     u, inv = np.unique(t, return_inverse=True)
+    inv = inv.ravel()
     L = u.size
     count = np.bincount(inv, minlength=L).astype(float)
     n = count[::-1].cumsum()[::-1]
@@ -70,33 +97,23 @@ def aalen_johansen(
     cif = np.cumsum(s_before * lam_k, axis=1)
     one_minus = np.where(lam < 1, 1 - lam, 1.0)  # lambda = 1 only at the last time; b unused there
     b = 1 / (n * one_minus)
-    cum_a = np.r_[0.0, np.cumsum(lam * b)]  # cum_a[x + 1] = sum_{q <= x} a_q
-    # groups of residents sharing (time index m, status e)
-    key = inv * (max(causes) + 1) + s
-    g_keys, g_count = np.unique(key, return_counts=True)
-    m = g_keys // (max(causes) + 1)
-    e = g_keys % (max(causes) + 1)
-    ll = np.arange(L)
-    h = np.where((m[:, None] < ll[None, :]) & (e[:, None] != 0), b[m][:, None], 0.0)
-    h -= cum_a[np.minimum(ll[None, :], m[:, None] + 1)]  # sum_{q <= min(l-1, m)} a_q
-    at_risk = ll[None, :] <= m[:, None]
+    cum_a = np.r_[0.0, np.cumsum(lam * b)]  # cum_a[x + 1] = A(x) = sum_{q <= x} a_q
+    slope = cum_a[inv + 1] - np.where(s != 0, b[inv], 0.0)  # c_i
     z = stats.norm.ppf(1 - alpha / 2)
     out = []
     for row, k in enumerate(causes):
-        jump = (ll[None, :] == m[:, None]) & (e[:, None] == k)
-        dlam = (jump - at_risk * lam_k[row][None, :]) / n[None, :]
-        infl = np.cumsum(-s_before * h * lam_k[row] + s_before * dlam, axis=1)
-        se = np.sqrt(g_count @ infl**2)
-        est = cif[row]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lo = np.where(est > 0, est * np.exp(-z * se / est), np.nan)
-            hi = np.where(est > 0, np.minimum(1.0, est * np.exp(z * se / est)), np.nan)
+        w = s_before * lam_k[row]
+        p_curve = np.cumsum(w * (cum_a[:-1] - 1 / n))  # P_k(l)
+        f = cif[row]
+        alpha_i = p_curve[inv] + np.where(s == k, s_before[inv] / n[inv], 0.0) - slope * f[inv]
+        se = np.sqrt(cluster_sum_of_squares(g, inv, alpha_i, slope, p_curve, f))
+        lo, hi = log_interval(f, se, z)
         out.append(
             pd.DataFrame(
                 {
                     "cause": k,
                     "time": u,
-                    "estimate": est,
+                    "estimate": f,
                     "std_error": se,
                     "conf_low": lo,
                     "conf_high": hi,
