@@ -200,3 +200,15 @@ def test_standardised_rates_use_t_quantiles_when_homes_are_few(cohort):
     assert many.loc[("paid_gp", "rate_difference"), "p_value"] == pytest.approx(
         2 * stats.norm.sf(z), rel=1e-12
     )
+
+
+def test_cr2_failure_leaves_small_sample_columns_empty(cohort, monkeypatch, caplog):
+    import optimal_analysis.rate_fit as rate_fit
+
+    def broken(*args, **kwargs):
+        raise np.linalg.LinAlgError("Matrix is not positive definite")
+
+    monkeypatch.setattr(rate_fit, "cr2_satterthwaite", broken)
+    fit = _fit(cohort, "all", "ae", "poisson", "crude", "person_years")
+    assert np.isnan(fit.cov_cr2).all() and np.isnan(fit.df_cr2).all()
+    assert np.isfinite(fit.cov).all() and "CR2 covariance not computed" in caplog.text

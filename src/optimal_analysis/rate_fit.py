@@ -5,6 +5,7 @@ Used by :mod:`optimal_analysis.rate_models`, which builds the tables.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from optimal_analysis.stats.glm import count_scores_information, fit_count_model
 from optimal_analysis.tidy import wald_inference
 
 __all__ = ["RateFit", "fit_rate_model", "standardise", "wild_p_value"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,11 @@ def fit_rate_model(
             cov_joint = cr1_covariance(scores, np.linalg.inv(info), clusters)[:k, :k]
         mu = np.exp(x @ fit.params + log_exposure)
         variance = mu if model == "poisson" else mu + fit.alpha * mu**2
-        cr2 = cr2_satterthwaite(x, y, mu, variance, pd.factorize(clusters)[0])
-        cov_cr2, df_cr2 = cr2.cov, cr2.df
+        try:
+            cr2 = cr2_satterthwaite(x, y, mu, variance, pd.factorize(clusters)[0])
+            cov_cr2, df_cr2 = cr2.cov, cr2.df
+        except np.linalg.LinAlgError as err:  # e.g. fitted means underflowing to 0
+            log.warning("CR2 covariance not computed (%s): small-sample columns empty", err)
     return RateFit(
         list(names),
         fit.params,
