@@ -162,6 +162,9 @@ def test_cr2_cluster_order_and_size_grouping_do_not_matter():
     b = cr2_satterthwaite(x[perm], y[perm], mu[perm], v[perm], relabel[home[perm]])
     np.testing.assert_allclose(a.cov, b.cov, rtol=1e-10)
     np.testing.assert_allclose(a.df, b.df, rtol=1e-10)
+    c = cr2_satterthwaite(x, y, mu, v, home, max_cells=20)  # stacks of 1-2 homes
+    np.testing.assert_allclose(a.cov, c.cov, rtol=1e-12)
+    np.testing.assert_allclose(a.df, c.df, rtol=1e-12)
 
 
 def test_standardised_rates_use_t_quantiles_when_homes_are_few(cohort):

@@ -37,15 +37,19 @@ class CR2Result:
     df: np.ndarray
 
 
-def _by_size(codes: np.ndarray) -> list[np.ndarray]:
-    """Row indices of the clusters, grouped by cluster size: arrays (m clusters × n rows)."""
+def _by_size(codes: np.ndarray, max_cells: int = 4_000_000) -> list[np.ndarray]:
+    """Row indices of the clusters, grouped by cluster size: arrays (m clusters × n rows),
+    m·n² at most ``max_cells`` (memory of the stacked n × n matrices) unless m = 1."""
     order = np.argsort(codes, kind="stable")
     sizes = np.bincount(codes)
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
     out = []
     for n in np.unique(sizes[sizes > 0]):
         first = starts[sizes == n]
-        out.append(order[first[:, None] + np.arange(n)])
+        step = max(1, max_cells // (n * n))
+        out.extend(
+            order[f[:, None] + np.arange(n)] for f in np.split(first, range(step, first.size, step))
+        )
     return out
 
 
@@ -55,6 +59,8 @@ def cr2_satterthwaite(
     mu: npt.ArrayLike,
     variance: npt.ArrayLike,
     clusters: npt.ArrayLike,
+    *,
+    max_cells: int = 4_000_000,
 ) -> CR2Result:
     """CR2 covariance and Satterthwaite df of a log-link GLM's coefficients.
 
@@ -96,6 +102,9 @@ def cr2_satterthwaite(
         (N,) counts, fitted means and the family variance at the fit.
     clusters
         (N,) integer cluster codes 0..G−1, every code used.
+    max_cells
+        Homes of one size are handled in stacks of at most ``max_cells`` matrix
+        cells (m homes × n_g²): bounds the memory, not the result.
     """
     x = np.asarray(x, dtype=float)
     mu = np.asarray(mu, dtype=float)
@@ -113,7 +122,7 @@ def cr2_satterthwaite(
     comp = np.empty((n_clusters, k))  # c_g
     d = np.empty((n_clusters, k))  # d_gk
     h = np.empty((n_clusters, k, k))  # rows k of M U_g' W_g A_g U_g L
-    for rows in _by_size(codes):
+    for rows in _by_size(codes, max_cells):
         ut = u_tilde[rows]  # (c, n, K)
         vg, sg = v[rows], s[rows]
         hat = ut @ m @ np.swapaxes(ut, 1, 2)
