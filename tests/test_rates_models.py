@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
+from optimal_analysis.rate_fit import wild_p_value
 from optimal_analysis.rate_models import fit_rate_model, make_rate_models
 from optimal_analysis.rates import (
     design_matrix,
@@ -65,14 +66,13 @@ def test_estimates_and_cluster_robust_se_match_r(
 ):
     # R: glm(..., family = poisson) / MASS::glm.nb with offset(log(years)) and
     # sandwich::vcovCL(cluster = ~care_home_id, type = "HC1") (tests/reference/rates/reference.R).
-    # For negbin, vcovCL treats theta as known and uses glm's expected-information bread, so we
-    # compare R's SEs with ours computed the same way (dispersion_fixed=True); the joint (beta,
-    # alpha) sandwich the pipeline reports is checked against statsmodels below.
+    # The reported std_error (fit.cov) is R's for both models: for negbin the glm.nb bread
+    # (expected information, IWLS weights mu/(1 + alpha mu)) and estfun at fixed theta.
     ref = r_reference.query(
         "outcome == @outcome and model == @model and adjustment == @adjustment"
         " and exposure == @exposure"
     ).set_index("term")
-    fit = _fit(cohort, outcome, model, adjustment, exposure, dispersion_fixed=model == "negbin")
+    fit = _fit(cohort, outcome, model, adjustment, exposure)
     ours = pd.DataFrame(
         {"estimate": fit.params, "std_error": np.sqrt(np.diag(fit.cov))}, index=fit.names
     ).loc[ref.index]
@@ -85,8 +85,8 @@ def test_estimates_and_cluster_robust_se_match_r(
 
 @pytest.mark.parametrize("adjustment", ["crude", "adjusted"])
 def test_negbin_joint_sandwich_matches_statsmodels(cohort, adjustment):
-    # Independent implementation of the joint (beta, alpha) CR1 sandwich: statsmodels'
-    # cov_type="cluster" (correction G/(G-1)(N-1)/(N-K), K counting alpha) on the same fit.
+    # Independent implementation of the joint (beta, alpha) CR1 sandwich (std_error_joint):
+    # statsmodels' cov_type="cluster" (correction G/(G-1)(N-1)/(N-K), K counting alpha).
     fit = _fit(cohort, "emergency_admission", "negbin", adjustment, "person_years")
     data = cohort if adjustment == "crude" else cohort[cohort["barthel"].notna()]
     x, _ = design_matrix(
@@ -109,7 +109,7 @@ def test_negbin_joint_sandwich_matches_statsmodels(cohort, adjustment):
         cov_kwds={"groups": pd.factorize(data["care_home_id"])[0]},
     )
     np.testing.assert_allclose(fit.params, res.params[:-1], rtol=1e-6)
-    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov)), res.bse[:-1], rtol=1e-6)
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov_joint)), res.bse[:-1], rtol=1e-6)
 
 
 def test_crude_poisson_rate_ratio_is_ratio_of_crude_rates(cohort):
@@ -177,7 +177,32 @@ def test_table_contract_few_clusters_and_seed(cohort):
         rr.set_index("term")["n_clusters_comparison"].groupby("term").first()
         == pd.Series({"dedicated_team": 11, "paid_gp": 10})
     ).all()
-    assert rr["few_clusters"].all() and rr["p_value_wild"].between(0, 1).all()
+    assert rr["few_clusters"].all()
+    # Wild p-values lie on the grid (1 + k) / (B + 1), k = 0..B ...
+    k = rr["p_value_wild"] * 200 - 1
+    np.testing.assert_allclose(k, np.round(k), atol=1e-9)
+    assert (k >= 0).all() and (k <= 199).all()
+    # ... and the first one (person_years, crude, emergency_admission, poisson, dedicated_team)
+    # is the wild cluster score test recomputed by hand from the same seed.
+    first = rr.iloc[0]
+    assert (first["exposure"], first["adjustment"], first["model"], first["term"]) == (
+        "person_years",
+        "crude",
+        "poisson",
+        "dedicated_team",
+    )
+    x, _ = design_matrix(cohort, levels=LEVELS, reference="usual_care")
+    expected = wild_p_value(
+        "poisson",
+        cohort["emergency_admission"].to_numpy(float),
+        x,
+        np.log(cohort["person_years"].to_numpy()),
+        pd.factorize(cohort["care_home_id"])[0],
+        1,
+        rng=np.random.default_rng(7),
+        replicates=199,
+    )
+    assert first["p_value_wild"] == expected
     assert (rr["conf_high_t"] - rr["conf_low_t"] > rr["conf_high"] - rr["conf_low"]).all()
     adjusted = rr[(rr["adjustment"] == "adjusted") & (rr["exposure"] == "person_years")]
     n_missing = int(cohort["barthel"].isna().sum())

@@ -58,7 +58,15 @@ def test_score_statistic_hand_computed_and_seeded():
         scores, info, [0, 1, 2, 3], 0, rng=np.random.default_rng(5), replicates=999
     )
     assert t == pytest.approx(5 / np.sqrt(15), rel=1e-14)
-    assert 1 / 1000 <= p <= 1
+    # Exact bootstrap p-value by enumerating all 6^4 Webb weight vectors; the 999-replicate
+    # estimate (1 + #exceed) / 1000 must be within 4 Monte Carlo SEs of it.
+    values = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+    w = np.array(np.meshgrid(*[values] * 4, indexing="ij")).reshape(4, -1).T
+    tilde = np.array([3.0, 1.0, -1.0, 2.0])
+    boot = (w @ tilde) / np.sqrt((w**2) @ (tilde**2))
+    exact = np.mean(np.abs(boot) >= abs(t) * (1 - 1e-12))
+    assert 0.01 < exact < 0.5
+    assert abs(p - exact) < 4 * np.sqrt(exact * (1 - exact) / 999) + 1 / 1000
     assert (
         p
         == wild_cluster_score_test(

@@ -32,6 +32,10 @@ from optimal_analysis.rates import (
 )
 from optimal_analysis.tidy import tidy_coefficients, wald_inference
 
+#: The ``small_sample_method`` of every rate_ratios.csv row, chosen by the coverage
+#: simulation benchmarks/sim_rates_small_sample.py (see docs/developing.md).
+SMALL_SAMPLE_METHOD = "CR2-Satterthwaite"
+
 __all__ = ["EXPOSURES", "RateFit", "RateModelResults", "fit_rate_model", "make_rate_models"]
 
 log = logging.getLogger(__name__)
@@ -75,14 +79,26 @@ def _rate_ratio_rows(
     """One row per care-model term (all of ``terms``): tidy estimates, reason, few-cluster columns.
 
     Terms with a reason are empty; ``single_cluster`` terms keep the estimate only.
-    The t-based columns use t(``n_clusters_comparison`` − 1).
+    The t-based columns use t(``n_clusters_comparison`` − 1) (issue 6); the
+    small-sample columns (:data:`~optimal_analysis.tidy.SMALL_SAMPLE_COLUMNS`)
+    are CR2 with Satterthwaite df on every row.
     """
     out = pd.DataFrame(np.nan, index=pd.Index(list(terms), name="term"), columns=ESTIMATE_COLUMNS)
+    extra = pd.DataFrame(np.nan, index=out.index, columns=["std_error_joint", "se_cr2", "df_cr2"])
     reason = pd.Series([reasons[t] for t in terms], index=out.index, dtype=object)
     if fit is not None:
         tidy = tidy_coefficients(fit.params, fit.cov, fit.names, exponentiate=True, alpha=alpha)
         fitted = [t for t in terms if t in fit.names]
         out.loc[fitted] = tidy.set_index("term").loc[fitted, ESTIMATE_COLUMNS].to_numpy()
+        idx = [fit.names.index(t) for t in fitted]
+        with np.errstate(invalid="ignore"):
+            extra.loc[fitted] = np.column_stack(
+                [
+                    np.sqrt(np.diag(fit.cov_joint)[idx]),
+                    np.sqrt(np.diag(fit.cov_cr2)[idx]),
+                    fit.df_cr2[idx],
+                ]
+            )
         if not fit.converged:  # no finite estimate exists
             out.loc[fitted] = np.nan
             reason[fitted] = "not_converged"
@@ -92,24 +108,35 @@ def _rate_ratio_rows(
     reason[single] = "single_cluster"
     out.loc[single, _SE_COLUMNS] = np.nan
     ok = (reason == "").to_numpy()
+    extra.loc[~ok] = np.nan
     comparison = np.array(
         [int(homes.get(t, 0) + homes.get(reference, 0)) for t in terms], dtype=int
     )
     few = comparison < few_clusters_threshold
+    n_clusters = 0 if fit is None else fit.n_clusters
     with np.errstate(divide="ignore", invalid="ignore"):
         log_rr = np.log(out["estimate"].to_numpy(dtype=float))
         low_t, high_t, p_t = wald_inference(
             log_rr, out["std_error"], alpha=alpha, df=np.maximum(comparison - 1, 1)
         )
+        low_s, high_s, p_s = wald_inference(
+            log_rr, extra["se_cr2"], alpha=alpha, df=extra["df_cr2"].to_numpy()
+        )
     small = few & ok
     out = out.reset_index().assign(
+        std_error_joint=extra["std_error_joint"].to_numpy(),
         n_residents=0 if fit is None else fit.n_residents,
-        n_clusters=0 if fit is None else fit.n_clusters,
+        n_clusters=n_clusters,
         n_clusters_comparison=comparison,
         few_clusters=few,
         conf_low_t=np.where(small, np.exp(low_t), np.nan),
         conf_high_t=np.where(small, np.exp(high_t), np.nan),
         p_value_t=np.where(small, p_t, np.nan),
+        conf_low_small=np.exp(low_s),
+        conf_high_small=np.exp(high_s),
+        p_value_small=p_s,
+        df_small=extra["df_cr2"].to_numpy(),
+        small_sample_method=SMALL_SAMPLE_METHOD,
         p_value_wild=[
             wild(fit.names.index(t)) if s and fit is not None else np.nan
             for t, s in zip(terms, small, strict=True)
@@ -129,13 +156,17 @@ def _standardised_rows(
     reasons: dict[str, str],
     reference: str,
     homes: pd.Series,
+    few_clusters_threshold: int,
     alpha: float,
 ) -> pd.DataFrame:
     """Standardised rates (every care model of ``reasons``) and differences, with reasons.
 
     A care model with a reason (or every one, when no converged fit exists) is
     empty. ``single_cluster`` rows (the care model has < 2 homes, or the reference
-    has, for its own rate and every difference) keep the estimate only.
+    has, for its own rate and every difference) keep the estimate only. When the
+    fitted model has fewer homes than ``few_clusters_threshold`` (``few_clusters``,
+    G = ``n_clusters``), CIs and p-values use t(G − 1) quantiles (``df``), as the
+    rate ratios' ``conf_low_t``; otherwise the normal (``df`` empty).
     """
     levels = list(reasons)
     keys = [
@@ -144,11 +175,13 @@ def _standardised_rows(
     index = pd.MultiIndex.from_tuples(keys, names=["care_model", "measure"])
     out = pd.DataFrame(np.nan, index=index, columns=ESTIMATE_COLUMNS)
     why = pd.Series([reasons[m] for m, _ in keys], index=index, dtype=object)
+    few = fit is not None and fit.n_clusters < few_clusters_threshold
+    df = max(fit.n_clusters - 1, 1) if few else None
     if fit is not None and not fit.converged:
         why[why == ""] = "not_converged"
     elif fit is not None:
         fitted = [m for m in levels if not reasons[m]]
-        std = standardise(fit, x, weights, fitted, reference, alpha)
+        std = standardise(fit, x, weights, fitted, reference, alpha, df=df)
         std = std.set_index(["care_model", "measure"])
         out.loc[std.index] = std[ESTIMATE_COLUMNS].to_numpy()
         bad_ref = int(homes.get(reference, 0)) < 2
@@ -161,7 +194,9 @@ def _standardised_rows(
         )
         out.loc[single, _SE_COLUMNS] = np.nan
         why[single] = "single_cluster"
-    return out.reset_index().assign(reason=why.to_numpy())
+    return out.reset_index().assign(
+        few_clusters=few, df=np.nan if df is None else float(df), reason=why.to_numpy()
+    )
 
 
 def _fit_outcome(
@@ -223,7 +258,12 @@ def make_rate_models(
     (``few_clusters``), small-sample inference is added: a restricted wild
     cluster score bootstrap p-value (``p_value_wild``, Webb weights) and Wald
     limits and p-value with t(``n_clusters_comparison`` − 1) quantiles
-    (``conf_low_t``, ``conf_high_t``, ``p_value_t``). Residents are clustered by
+    (``conf_low_t``, ``conf_high_t``, ``p_value_t``). Standardised rates and
+    differences use t(G − 1), G = ``n_clusters`` (homes in the fitted model),
+    when G < ``few_clusters_threshold``. Every row has the CR2 +
+    Satterthwaite interval (:data:`~optimal_analysis.tidy.SMALL_SAMPLE_COLUMNS`,
+    chosen by coverage) and ``std_error_joint`` (NB2 joint (β, α) sandwich;
+    ``std_error`` is R's ``vcovCL`` HC1, see :func:`fit_rate_model`). Residents are clustered by
     ``care_home_id``. Every care-model term has a row: one that cannot be
     estimated is empty with a ``reason`` (:data:`~optimal_analysis.rates.REASONS`;
     logged as a warning). Care models without events are left out of that
@@ -296,7 +336,7 @@ def make_rate_models(
                 )
                 std = _standardised_rows(
                     fit, x, weights, reasons=reasons, reference=reference,
-                    homes=homes, alpha=alpha,
+                    homes=homes, few_clusters_threshold=few_clusters_threshold, alpha=alpha,
                 )  # fmt: skip
                 std_rows.append(
                     std.assign(

@@ -37,8 +37,11 @@ def cr1_covariance(
     where :math:`u_i` is resident *i*'s score (gradient of its log-likelihood
     contribution at the estimate), :math:`B` the inverse of the information
     matrix (minus the Hessian of the log-likelihood), :math:`G` the number of
-    clusters, :math:`N` observations and :math:`K` parameters. This is Stata's
-    ``vce(cluster)`` and R ``sandwich::vcovCL(type = "HC1", cadjust = TRUE)``.
+    clusters, :math:`N` observations and :math:`K` parameters. This is R
+    ``sandwich::vcovCL(type = "HC1", cadjust = TRUE)`` (and Stata's ``regress,
+    vce(cluster)``). It is *not* Stata's ``vce(cluster)`` after ML estimators
+    (``poisson``, ``nbreg``), which uses G/(G−1) only; multiply by
+    (N−K)/(N−1) to compare with those.
 
     Parameters
     ----------

@@ -217,12 +217,17 @@ def count_scores_information(
     * Poisson: :math:`u_i = (y_i - \\mu_i)x_i`, :math:`I = \\sum_i \\mu_i x_i x_i^\\top`
       (observed = expected information for the canonical link).
     * NB2, ``dispersion_fixed=True`` (α treated as known, as R's ``glm.nb`` +
-      ``sandwich`` do): :math:`u_i = (y_i - \\mu_i)/(1+\\alpha\\mu_i)\\,x_i`,
-      :math:`I = \\sum_i \\mu_i/(1+\\alpha\\mu_i)\\,x_i x_i^\\top` (expected, IRLS weights).
-      Also used when α is at the Poisson boundary.
+      ``sandwich`` do: ``estfun.glm`` and ``bread.glm``, the latter the inverse
+      of X'WX with the IWLS weights of the fit):
+      :math:`u_i = (y_i - \\mu_i)/(1+\\alpha\\mu_i)\\,x_i`,
+      :math:`I = \\sum_i \\mu_i/(1+\\alpha\\mu_i)\\,x_i x_i^\\top` (expected
+      information). The rate tables' ``std_error``. Also used when α is at the
+      Poisson boundary.
     * NB2 joint (default): parameters :math:`(\\beta, \\alpha)`, K' = K + 1;
       scores and the observed information (minus the Hessian, see
-      :func:`_nb2_derivatives`), so the sandwich allows for α being estimated.
+      :func:`_nb2_derivatives`), so the sandwich allows for α being estimated
+      (the rate tables' ``std_error_joint``; differs from the R-reproducible one
+      mostly through observed versus expected information).
     """
     y = np.asarray(y, dtype=float)
     mu = np.exp(x @ params + offset)
