@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 import pytest
 import statsmodels.api as sm
 
@@ -203,7 +204,11 @@ def test_table_contract_few_clusters_and_seed(cohort):
         replicates=199,
     )
     assert first["p_value_wild"] == expected
-    assert (rr["conf_high_t"] - rr["conf_low_t"] > rr["conf_high"] - rr["conf_low"]).all()
+    # t(G - 1) limits with G the homes in the fitted model (n_clusters), by hand
+    q = stats.t.ppf(0.975, rr["n_clusters"] - 1)
+    log_rr = np.log(rr["estimate"])
+    np.testing.assert_allclose(rr["conf_low_t"], np.exp(log_rr - q * rr["std_error"]), rtol=1e-12)
+    np.testing.assert_allclose(rr["conf_high_t"], np.exp(log_rr + q * rr["std_error"]), rtol=1e-12)
     adjusted = rr[(rr["adjustment"] == "adjusted") & (rr["exposure"] == "person_years")]
     n_missing = int(cohort["barthel"].isna().sum())
     assert (adjusted["n_dropped"] == n_missing).all() and (

@@ -79,7 +79,8 @@ def _rate_ratio_rows(
     """One row per care-model term (all of ``terms``): tidy estimates, reason, few-cluster columns.
 
     Terms with a reason are empty; ``single_cluster`` terms keep the estimate only.
-    The t-based columns use t(``n_clusters_comparison`` − 1) (issue 6); the
+    The t-based columns use t(G − 1), G = ``n_clusters`` (the homes in the fitted
+    model, the one definition shared with survival and standardised rates); the
     small-sample columns (:data:`~optimal_analysis.tidy.SMALL_SAMPLE_COLUMNS`)
     are CR2 with Satterthwaite df on every row.
     """
@@ -117,7 +118,7 @@ def _rate_ratio_rows(
     with np.errstate(divide="ignore", invalid="ignore"):
         log_rr = np.log(out["estimate"].to_numpy(dtype=float))
         low_t, high_t, p_t = wald_inference(
-            log_rr, out["std_error"], alpha=alpha, df=np.maximum(comparison - 1, 1)
+            log_rr, out["std_error"], alpha=alpha, df=max(n_clusters - 1, 1)
         )
         low_s, high_s, p_s = wald_inference(
             log_rr, extra["se_cr2"], alpha=alpha, df=extra["df_cr2"].to_numpy()
@@ -257,8 +258,8 @@ def make_rate_models(
     Where a comparison has fewer care homes than ``few_clusters_threshold``
     (``few_clusters``), small-sample inference is added: a restricted wild
     cluster score bootstrap p-value (``p_value_wild``, Webb weights) and Wald
-    limits and p-value with t(``n_clusters_comparison`` − 1) quantiles
-    (``conf_low_t``, ``conf_high_t``, ``p_value_t``). Standardised rates and
+    limits and p-value with t(G − 1) quantiles, G = ``n_clusters`` (homes in the
+    fitted model) (``conf_low_t``, ``conf_high_t``, ``p_value_t``). Standardised rates and
     differences use t(G − 1), G = ``n_clusters`` (homes in the fitted model),
     when G < ``few_clusters_threshold``. Every row has the CR2 +
     Satterthwaite interval (:data:`~optimal_analysis.tidy.SMALL_SAMPLE_COLUMNS`,
