@@ -313,6 +313,29 @@ def test_region_months_gives_regions_their_own_study_windows():
         generate(region_months={"north": 0})
 
 
+def test_region_late_entry_gives_regions_their_own_share_of_late_entrants():
+    shares = {"north": 0.05, "south": 0.6}  # midlands keeps the default 0.20
+    ds = generate(n_residents=6000, n_homes=12, seed=6, region_late_entry=shares)
+    res = ds.table("residents")
+    late = (res["entry_date"] > pd.Timestamp(ds.truth["study_start"])).groupby(res["region"])
+    n = res.groupby("region").size()
+    for region, p in {**shares, "midlands": 0.20}.items():
+        # within 4 binomial SEs of the share (about 2,000 residents a region)
+        assert late.mean()[region] == pytest.approx(p, abs=4 * np.sqrt(p * (1 - p) / n[region]))
+    # Later entry, earlier study-end censoring: shorter mean follow-up in the south.
+    fu = (res["exit_date"] - res["entry_date"]).dt.days.groupby(res["region"]).mean()
+    assert fu["south"] < fu["midlands"] < fu["north"]
+    _check_integrity(ds)
+    # Shares equal to the default leave the dataset unchanged (same random stream).
+    same = generate(n_residents=300, n_homes=12, seed=6, region_late_entry={"north": 0.2})
+    base = generate(n_residents=300, n_homes=12, seed=6)
+    for region in base.regions:
+        for t in base.regions[region]:
+            pd.testing.assert_frame_equal(same.regions[region][t], base.regions[region][t])
+    with pytest.raises(ValueError, match="region_late_entry needs regions among"):
+        generate(region_late_entry={"north": 1.5})
+
+
 def test_cli_writes_parquet(tmp_path):
     args = ["--out", str(tmp_path), "--residents", "60", "--homes", "6", "--regions", "3"]
     assert main([*args, "--seed", "4", "--format", "parquet", "--months", "6"]) == 0

@@ -231,6 +231,7 @@ def generate(
     effects: Mapping[str, Any] | None = None,
     reference: str = "usual_care",
     region_months: Mapping[str, int] | None = None,
+    region_late_entry: Mapping[str, float] | None = None,
 ) -> SyntheticDataset:
     """Simulate a dataset in the data contract's shape.
 
@@ -257,6 +258,11 @@ def generate(
         ``months``), its late entrants enter uniformly within it, and its
         residents still followed at its end exit ``study_end`` then. ``None``
         (default) keeps one window and the default random stream.
+    region_late_entry : ``{region: share}``, the share of a region's residents
+        who enter during the window (``population.p_enter_during_window``
+        for regions not named): later entry means earlier censoring at the
+        study end, so censoring differs by region while every region keeps
+        residents followed over the whole window.
 
     Returns
     -------
@@ -298,6 +304,13 @@ def generate(
         end_excl = max(region_ends)
         window_days = int((end_excl - t0) // np.timedelta64(1, "D"))
 
+    if region_late_entry is not None:
+        unknown = sorted(set(region_late_entry) - set(names))
+        if unknown or any(not 0 <= float(p) <= 1 for p in region_late_entry.values()):
+            raise ValueError(
+                f"generate(): region_late_entry needs regions among {names} and shares in "
+                f"[0, 1]; got {dict(region_late_entry)}"
+            )
     homes = pop_mod.draw_homes(
         rng,
         n_homes,
@@ -315,6 +328,11 @@ def generate(
         home_window_days=None
         if region_ends is None
         else np.array([(e - t0) // np.timedelta64(1, "D") for e in region_ends])[homes["region"]],
+        home_p_late=None
+        if region_late_entry is None
+        else np.array(
+            [float(region_late_entry.get(r, pop["p_enter_during_window"])) for r in names]
+        )[homes["region"]],
     )
     home, n = res["home"], res["home"].size
     model = homes["model"][home]

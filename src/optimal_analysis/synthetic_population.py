@@ -105,6 +105,7 @@ def draw_residents(
     window_days: int,
     move_out_per_year: float,
     home_window_days: np.ndarray | None = None,
+    home_p_late: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Residents' home, covariates, entry day and (potential) end of follow-up.
 
@@ -121,7 +122,8 @@ def draw_residents(
     order of ``synthetic_params.COVARIATES``. ``home_window_days`` (one per home)
     gives each home's own window length ``D`` (regions with different study
     windows; ``window_days`` is then unused); the result then also has
-    ``window_days``, one per resident.
+    ``window_days``, one per resident. ``home_p_late`` (one per home) replaces
+    ``p_enter_during_window`` by each home's own share of late entrants.
     """
     counts = sim.allocate_counts(n_residents, homes["beds"].astype(float))
     home = np.repeat(np.arange(homes["beds"].size), counts)
@@ -144,7 +146,8 @@ def draw_residents(
     x = np.column_stack(
         [(age - AGE_CENTRE_YEARS) / 10, male, dementia, nursing, barthel - BARTHEL_CENTRE]
     ).astype(float)
-    late = rng.random(n) < pop["p_enter_during_window"]
+    p_late = pop["p_enter_during_window"] if home_p_late is None else home_p_late[home]
+    late = rng.random(n) < p_late
     if home_window_days is None:
         d: int | np.ndarray = window_days
         entry_day = np.where(late, rng.integers(1, max(window_days, 2), size=n), 0)
