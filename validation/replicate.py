@@ -41,8 +41,14 @@ INTERVALS: dict[str, tuple[str, str]] = {
     "contract": ("conf_low", "conf_high"),
     "small": ("conf_low_small", "conf_high_small"),
 }
-#: Region windows (months from the common start): study-end censoring differs by region.
-REGION_MONTHS = {"north": 12, "midlands": 15, "south": 18}
+#: Share of late entrants by region (12-month window from 2014-04-01 for all): later entry
+#: means earlier censoring at the study end, so censoring differs by region, while every
+#: region keeps residents followed the whole year (positivity up to 365 days; windows of
+#: different length would leave a region with nobody at risk late in follow-up).
+REGION_LATE_ENTRY = {"north": 0.05, "midlands": 0.3, "south": 0.6}
+#: ``effects`` of the censoring-free truth dataset: no move-out, everyone enters at the start.
+NO_CENSORING = {"base_rates_per_year": {"move_out": 1e-12},
+                "population": {"p_enter_during_window": 0.0}}
 
 
 @dataclass(frozen=True)
@@ -56,15 +62,23 @@ class Design:
     description: str
     home_sd: float = 0.3
     overdispersion: float = 0.5
-    region_months: Mapping[str, int] = field(default_factory=lambda: dict(REGION_MONTHS))
+    region_late_entry: Mapping[str, float] = field(
+        default_factory=lambda: dict(REGION_LATE_ENTRY)
+    )
 
-    def generate(self, *, seed: int, n_homes: int | None = None):  # type: ignore[no-untyped-def]
-        """The design's dataset (``n_homes`` overrides the size; residents per home kept)."""
+    def generate(self, *, seed: int, n_homes: int | None = None, censored: bool = True):  # type: ignore[no-untyped-def]
+        """The design's dataset (``n_homes`` overrides the size; residents per home kept).
+
+        ``censored=False``: the same population without censoring (no move-out, no
+        late entry; followed to death or the end of the 12-month window).
+        """
         homes = n_homes or self.n_homes
         return generate(
             n_residents=homes * self.residents_per_home, n_homes=homes, seed=seed,
             regions=dict(self.regions), home_sd=self.home_sd,
-            overdispersion=self.overdispersion, region_months=dict(self.region_months),
+            overdispersion=self.overdispersion,
+            region_late_entry=dict(self.region_late_entry) if censored else None,
+            effects=None if censored else NO_CENSORING,
         )  # fmt: skip
 
 
@@ -101,9 +115,9 @@ ESTIMANDS: dict[str, tuple[str, str, str]] = {
     "hr_cox": ("Cox hazard ratio, first emergency admission, adjusted", "log",
                "large sample (Cox)"),
     "hr_fine_gray": ("Fine–Gray subdistribution HR, first emergency admission, adjusted",
-                     "log", "large sample (Fine–Gray)"),
+                     "log", "large sample without censoring (Fine–Gray)"),
     "cif_365": (f"Cumulative incidence of emergency admission at {HORIZON_DAYS} days",
-                "identity", "large sample (Aalen–Johansen)"),
+                "identity", "large sample without censoring (share admitted)"),
     "cost_pry": ("Cost per resident-year (total, GBP)", "identity", "large sample (ratio of "
                  "totals)"),
 }  # fmt: skip
@@ -203,26 +217,43 @@ def run_replicate(design: Design, *, seed: int, design_index: int, replicate: in
 def large_sample_truth(design: Design, *, seed: int, n_homes: int) -> pd.DataFrame:
     """Truth of each estimand x term for ``design``: ``estimand, term, truth, truth_se, source``.
 
-    One dataset of the same design with ``n_homes`` homes (same residents per home,
-    regions, windows, home effect and frailty). The day-at-risk rate ratios' truth is
-    the generator's intensity ratio (truth.json); every other truth is the estimate on
-    the large sample, for the NB rate ratios the Poisson one (the ratio of marginal
-    means, which the generator's multiplicative, mean-1 home effect and frailty leave
-    unchanged). ``truth_se`` is the large-sample SE (its Monte Carlo error); the
-    large-sample estimate of the day-at-risk ratios is kept in ``check``.
+    Datasets of the same design with ``n_homes`` homes (same residents per home,
+    regions, late entry, home effect and frailty). The day-at-risk rate ratios' truth
+    is the generator's intensity ratio (truth.json). The Fine–Gray ratio and the
+    cumulative incidence are censoring-free quantities (the censoring weights and the
+    Aalen–Johansen estimator are there to undo censoring): their truth is the
+    estimate on a second large dataset of the same population without censoring
+    (:data:`NO_CENSORING`; its Aalen–Johansen estimate is the share admitted by 365
+    days). The Cox hazard ratio (marginal over home effect and frailty, so not
+    proportional and dependent on censoring), the per-person-year rate ratios and the
+    costs take the estimate on the censored large dataset, the NB per-person-year
+    ratio the Poisson one (the ratio of marginal means, which the mean-1
+    multiplicative home effect and frailty leave unchanged). ``truth_se`` is the
+    large-sample SE (its Monte Carlo error); the censored large-sample estimate of
+    the day-at-risk, Fine–Gray and incidence estimands is kept in ``check``.
     """
-    ds = design.generate(seed=seed, n_homes=n_homes)
-    cohort, events = cohort_and_events(ds)
-    est = estimands(cohort, events, rng=np.random.default_rng(seed), wild_replicates=0,
-                    cost_replicates=20)
+    def run(censored: bool) -> tuple[pd.DataFrame, dict]:
+        ds = design.generate(seed=seed + (0 if censored else 1), n_homes=n_homes,
+                             censored=censored)
+        cohort, events = cohort_and_events(ds)
+        return estimands(cohort, events, rng=np.random.default_rng(seed), wild_replicates=0,
+                         cost_replicates=20), ds.truth
+
+    est, gen_truth = run(True)
     est = est.assign(truth=est["estimate"], truth_se=est["std_error"], check=np.nan)
+    free = run(False)[0].set_index(["estimand", "term"])
+    cf = est["estimand"].isin(["hr_fine_gray", "cif_365"])
+    idx = pd.MultiIndex.from_frame(est.loc[cf, ["estimand", "term"]])
+    est.loc[cf, "check"] = est.loc[cf, "estimate"]
+    est.loc[cf, "truth"] = free.loc[idx, "estimate"].to_numpy()
+    est.loc[cf, "truth_se"] = free.loc[idx, "std_error"].to_numpy()
     key = ["estimand", "term"]
     pois = est[est["estimand"] == "rr_poisson_py"].set_index("term")
     nb = est["estimand"] == "rr_negbin_py"
     est.loc[nb, "truth"] = est.loc[nb, "term"].map(pois["estimate"]).to_numpy()
     est.loc[nb, "truth_se"] = est.loc[nb, "term"].map(pois["std_error"]).to_numpy()
     dar = est["estimand"].str.endswith("_dar")
-    gen = ds.truth["rate_ratios"]["emergency_admission"]
+    gen = gen_truth["rate_ratios"]["emergency_admission"]
     est.loc[dar, "check"] = est.loc[dar, "estimate"]
     est.loc[dar, "truth"] = est.loc[dar, "term"].map(gen).to_numpy()
     est.loc[dar, "truth_se"] = 0.0

@@ -90,26 +90,40 @@ def write_report(path: Path, summary: pd.DataFrame, *, designs: list[rep.Design]
         "Every dataset has a log-normal care-home effect on all acute intensities (SD of "
         "the log 0.3, mean 1), an individual gamma frailty (variance 0.5), the default "
         "care-model effects (emergency admission intensity ratio 0.75 dedicated_team, "
-        "0.90 paid_gp; death 0.90, 0.95) and study windows that differ by region "
-        f"(`region_months` {dict(rep.REGION_MONTHS)} from 2014-04-01): study-end censoring and "
-        "the spread of late entry differ by region. Designs:", "",
+        "0.90 paid_gp; death 0.90, 0.95), a 12-month window from 2014-04-01, and a share of "
+        f"residents entering during the window that differs by region "
+        f"(`region_late_entry` {dict(rep.REGION_LATE_ENTRY)}): later entry means earlier "
+        "censoring at the study end, so censoring differs by region (and, in the few-home "
+        "design, by care model), while every region keeps residents followed for the whole "
+        "year. Residents also move out (independent censoring, 7.5% a year). Designs:", "",
         *[f"- **{d.name}**: {d.description}." for d in designs], "",
         "## Truth", "",
         "The generator's parameter is the truth where it is the estimand: the rate ratio per "
         "day at risk (days out of hospital) is the care-model intensity ratio of truth.json, "
         "which the mean-1 multiplicative home effect and frailty leave unchanged for the "
-        "ratio of marginal means. Every other estimand has no closed form here: the Cox "
-        "hazard ratio without frailty is the marginal one, attenuated towards 1 by the home "
-        "effect and frailty and dependent on the censoring pattern; the Fine–Gray model is "
-        "misspecified (constant cause-specific hazards with effects on both causes do not "
-        "give proportional subdistribution hazards), so its estimand is its probability "
-        "limit under the design; the rate ratio per person-year differs from the intensity "
-        "ratio by the care models' time in hospital; cumulative incidence and cost per "
-        "resident-year average over covariates, homes and follow-up. For these the truth "
-        f"is the estimate on one dataset of the same design with {args.truth_homes:,} homes "
-        "(same residents per home, regions and windows), computed once per run; its SE "
-        "(Monte Carlo error of the truth) is listed. The NB per-person-year ratio is "
-        "compared with the Poisson large-sample value (the ratio of marginal means).", "",
+        "ratio of marginal means. The other estimands have no closed form here and are "
+        f"taken from large datasets of the same design ({args.truth_homes:,} homes, same "
+        "residents per home and regions), computed once per run:", "",
+        "- **Fine–Gray ratio and cumulative incidence at 365 days**: quantities of the "
+        "population without censoring (censoring weights and Aalen–Johansen are there to "
+        "undo censoring), so their truth is the estimate on a large dataset of the same "
+        "population *without censoring* (no move-out, everyone entering at the start, "
+        "followed to death or day 365; the incidence is then the share admitted). The "
+        "Fine–Gray model is misspecified in this generator (constant cause-specific "
+        "hazards with effects on both causes do not give proportional subdistribution "
+        "hazards), so its truth is the censoring-free probability limit of the Fine–Gray "
+        "fit (a weighted average of the time-varying subdistribution HR). A Fine–Gray "
+        "estimator whose censoring weights ignore censoring that differs by region is "
+        "biased for it; the censored large-sample estimate is shown as the check column.",
+        "- **Cox hazard ratio**: the Cox model without frailty estimates a marginal hazard "
+        "ratio, attenuated towards 1 by the home effect and frailty and not proportional, "
+        "so its limit depends on the censoring pattern: its truth is the estimate on the "
+        "large dataset *with* the design's censoring.",
+        "- **Rate ratios per person-year** (they differ from the intensity ratio by the "
+        "care models' time in hospital) and **cost per resident-year**: the estimate on "
+        "the censored large dataset; the NB per-person-year ratio is compared with the "
+        "Poisson value (the ratio of marginal means).", "",
+        "The MC SE of the truth is the large-sample standard error.", "",
         truth_table(summary), "",
         "## Results", "",
         "Columns: **n** replicates with an estimate; **truth**; **mean estimate**; **bias** "
