@@ -56,8 +56,11 @@ service_rates_per_year : {service: {care_model: contacts per resident-year
 base_rates_per_year, death_in_hospital_multiplier, length_of_stay : inputs
 notes : what the numbers mean; in short, with ``home_sd=0`` and
     ``overdispersion=0`` the emergency admission ratio is both the Poisson rate
-    ratio and the cause-specific hazard ratio of first admission, so recovery
-    tests generate with both set to 0.
+    ratio and the cause-specific hazard ratio of first admission. With them > 0
+    the rate ratios stay the marginal ones (log-linear, mean-1 multipliers) but
+    the marginal Cox and Fine–Gray ratios are attenuated and have no closed
+    form: tests/test_survival_recovery.py takes them from a very large sample
+    (tests/reference/survival_recovery/make_truth.py).
 """
 
 from __future__ import annotations
