@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: run test test-fast bench lint clean-results synthetic
+.PHONY: run test test-fast bench validate lint clean-results synthetic
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test-fast: $(STAMP)
 ## bench: the benchmark at three sizes -> benchmarks/results.md (takes several minutes)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py
+
+## validate: simulation study of bias, SEs and coverage -> docs/validation.md (about 10 minutes;
+## VALIDATE_ARGS="--replicates 20" for a quick check)
+validate: $(STAMP)
+	$(BIN)/python validation/run_validation.py --workers $(CORES) $(VALIDATE_ARGS)
 
 ## synthetic: regenerate the committed synthetic dataset
 synthetic: $(STAMP)

@@ -143,11 +143,16 @@ def _check_integrity(ds):
     home_region = homes.set_index("care_home_id")["region"]
     assert res["care_home_id"].map(home_region).eq(res["region"]).all()
     start = pd.Timestamp(ds.truth["study_start"])
-    end = pd.Timestamp(ds.truth["study_end"])
-    assert (res["entry_date"] >= start).all() and (res["exit_date"] <= end).all()
+    # The study end of each resident's region (one for all unless region_months was given).
+    ends = ds.truth.get("region_study_end", {r: ds.truth["study_end"] for r in ds.regions})
+    res = res.assign(end=pd.to_datetime(res["region"].map(ends)))
+    assert (res["entry_date"] >= start).all() and (res["exit_date"] <= res["end"]).all()
     assert (res["exit_date"] >= res["entry_date"]).all()
-    assert res.loc[res["exit_reason"] == "study_end", "exit_date"].eq(end).all()
-    fu = res.set_index("resident_id")[["region", "entry_date", "exit_date", "exit_reason"]]
+    at_end = res["exit_reason"] == "study_end"
+    assert res.loc[at_end, "exit_date"].eq(res.loc[at_end, "end"]).all()
+    fu = res.set_index("resident_id")[
+        ["region", "entry_date", "exit_date", "exit_reason", "end"]
+    ]
     for ev, date in ((con, "contact_date"), (adm, "admission_date")):
         j = ev.join(fu, on="resident_id", rsuffix="_res")
         assert j["entry_date"].notna().all(), "event of an unknown resident"
@@ -164,7 +169,7 @@ def _check_integrity(ds):
     assert (nxt.isna() | (nxt > a["discharge_date"])).all()
     open_ = a[a["discharge_date"].isna()]
     assert nxt[a["discharge_date"].isna()].isna().all()
-    assert (open_["exit_reason"].eq("died") | open_["exit_date"].eq(end)).all()
+    assert (open_["exit_reason"].eq("died") | open_["exit_date"].eq(open_["end"])).all()
     # Discharged stays end within follow-up (the study-end cases have no discharge date).
     closed = a[a["discharge_date"].notna()]
     assert (closed["discharge_date"] <= closed["exit_date"]).all()
@@ -278,6 +283,57 @@ def test_mixed_models_national_shape():
     h = mapping.table("care_homes")
     assert set(h.loc[h["region"] == "x", "care_model"]) == {"paid_gp", "usual_care"}
     _check_integrity(ds)
+
+
+def test_region_months_gives_regions_their_own_study_windows():
+    months = {"north": 6, "south": 18}  # midlands keeps the default 12
+    ds = generate(n_residents=3000, n_homes=12, seed=5, region_months=months)
+    ends = {"north": "2014-09-30", "midlands": "2015-03-31", "south": "2015-09-30"}
+    assert ds.truth["region_study_end"] == ends
+    assert ds.truth["study_end"] == "2015-09-30"
+    res = ds.table("residents")
+    by = res.groupby("region")
+    # Each region's followed residents exit at its own end; late entrants enter within it,
+    # spread over all of it (uniform: the last ~5% of the window is reached).
+    for region, end in ends.items():
+        r = res[res["region"] == region]
+        assert r.loc[r["exit_reason"] == "study_end", "exit_date"].eq(pd.Timestamp(end)).all()
+        start, stop = pd.Timestamp("2014-04-01"), pd.Timestamp(end)
+        late = r.loc[r["entry_date"] > start, "entry_date"]
+        assert late.max() > stop - (stop - start) * 0.05
+        assert (r["exit_date"] <= stop).all()
+    # A shorter window censors more at the study end, and follow-up is shorter.
+    fu = (res["exit_date"] - res["entry_date"]).dt.days.groupby(res["region"]).mean()
+    assert fu["north"] < fu["midlands"] < fu["south"]
+    assert by["exit_reason"].apply(lambda s: (s == "study_end").mean())["north"] > 0.6
+    _check_integrity(ds)
+    with pytest.raises(ValueError, match="region_months needs regions among"):
+        generate(region_months={"east": 12})
+    with pytest.raises(ValueError, match="months >= 1"):
+        generate(region_months={"north": 0})
+
+
+def test_region_late_entry_gives_regions_their_own_share_of_late_entrants():
+    shares = {"north": 0.05, "south": 0.6}  # midlands keeps the default 0.20
+    ds = generate(n_residents=6000, n_homes=12, seed=6, region_late_entry=shares)
+    res = ds.table("residents")
+    late = (res["entry_date"] > pd.Timestamp(ds.truth["study_start"])).groupby(res["region"])
+    n = res.groupby("region").size()
+    for region, p in {**shares, "midlands": 0.20}.items():
+        # within 4 binomial SEs of the share (about 2,000 residents a region)
+        assert late.mean()[region] == pytest.approx(p, abs=4 * np.sqrt(p * (1 - p) / n[region]))
+    # Later entry, earlier study-end censoring: shorter mean follow-up in the south.
+    fu = (res["exit_date"] - res["entry_date"]).dt.days.groupby(res["region"]).mean()
+    assert fu["south"] < fu["midlands"] < fu["north"]
+    _check_integrity(ds)
+    # Shares equal to the default leave the dataset unchanged (same random stream).
+    same = generate(n_residents=300, n_homes=12, seed=6, region_late_entry={"north": 0.2})
+    base = generate(n_residents=300, n_homes=12, seed=6)
+    for region in base.regions:
+        for t in base.regions[region]:
+            pd.testing.assert_frame_equal(same.regions[region][t], base.regions[region][t])
+    with pytest.raises(ValueError, match="region_late_entry needs regions among"):
+        generate(region_late_entry={"north": 1.5})
 
 
 def test_cli_writes_parquet(tmp_path):

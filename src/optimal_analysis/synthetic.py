@@ -34,7 +34,9 @@ truth.json keys (stable; recovery tests read them)
 seed : int
 reference : the reference care model (``usual_care``)
 care_models : list of care models
-study_start, study_end : ISO dates of the window (inclusive)
+study_start, study_end : ISO dates of the window (inclusive; with
+    ``region_months``, study_end is the end of the longest region window)
+region_study_end : {region: ISO date}, only with ``region_months``
 rate_ratios : {outcome: {care_model: ratio}} for ``emergency_admission``,
     ``elective_admission``, ``ae``, ``ambulance``, ``death``; intensity ratio
     vs the reference, conditional on covariates, home effect and frailty
@@ -54,8 +56,11 @@ service_rates_per_year : {service: {care_model: contacts per resident-year
 base_rates_per_year, death_in_hospital_multiplier, length_of_stay : inputs
 notes : what the numbers mean; in short, with ``home_sd=0`` and
     ``overdispersion=0`` the emergency admission ratio is both the Poisson rate
-    ratio and the cause-specific hazard ratio of first admission, so recovery
-    tests generate with both set to 0.
+    ratio and the cause-specific hazard ratio of first admission. With them > 0
+    the rate ratios stay the marginal ones (log-linear, mean-1 multipliers) but
+    the marginal Cox and Fine–Gray ratios are attenuated and have no closed
+    form: tests/test_survival_recovery.py takes them from a very large sample
+    (tests/reference/survival_recovery/make_truth.py).
 """
 
 from __future__ import annotations
@@ -228,6 +233,8 @@ def generate(
     overdispersion: float = 0.5,
     effects: Mapping[str, Any] | None = None,
     reference: str = "usual_care",
+    region_months: Mapping[str, int] | None = None,
+    region_late_entry: Mapping[str, float] | None = None,
 ) -> SyntheticDataset:
     """Simulate a dataset in the data contract's shape.
 
@@ -248,6 +255,17 @@ def generate(
     home_sd : SD of the log care-home multiplier (0 = none).
     overdispersion : variance of the individual gamma frailty (0 = Poisson).
     effects : partial dict deep-merged over ``DEFAULT_EFFECTS``.
+    region_months : ``{region: months}``, study windows that differ by region
+        (censoring at the study end that differs by region): every window
+        starts at ``start``; a named region's lasts ``months`` months (others
+        ``months``), its late entrants enter uniformly within it, and its
+        residents still followed at its end exit ``study_end`` then. ``None``
+        (default) keeps one window and the default random stream.
+    region_late_entry : ``{region: share}``, the share of a region's residents
+        who enter during the window (``population.p_enter_during_window``
+        for regions not named): later entry means earlier censoring at the
+        study end, so censoring differs by region while every region keeps
+        residents followed over the whole window.
 
     Returns
     -------
@@ -269,7 +287,33 @@ def generate(
     t0 = np.datetime64(start, "D")
     end_excl = np.datetime64((pd.Timestamp(start) + pd.DateOffset(months=months)).date(), "D")
     window_days = int((end_excl - t0) // np.timedelta64(1, "D"))
+    names = [name for name, _ in plan]
+    region_ends: list[np.datetime64] | None = None
+    if region_months is not None:
+        unknown = sorted(set(region_months) - set(names))
+        if unknown or any(int(m) < 1 for m in region_months.values()):
+            raise ValueError(
+                f"generate(): region_months needs regions among {names} and months >= 1; "
+                f"got {dict(region_months)}"
+            )
+        region_ends = [
+            np.datetime64(
+                (pd.Timestamp(start) + pd.DateOffset(months=int(region_months.get(r, months))))
+                .date(),
+                "D",
+            )
+            for r in names
+        ]
+        end_excl = max(region_ends)
+        window_days = int((end_excl - t0) // np.timedelta64(1, "D"))
 
+    if region_late_entry is not None:
+        unknown = sorted(set(region_late_entry) - set(names))
+        if unknown or any(not 0 <= float(p) <= 1 for p in region_late_entry.values()):
+            raise ValueError(
+                f"generate(): region_late_entry needs regions among {names} and shares in "
+                f"[0, 1]; got {dict(region_late_entry)}"
+            )
     homes = pop_mod.draw_homes(
         rng,
         n_homes,
@@ -284,6 +328,14 @@ def generate(
         pop,
         window_days=window_days,
         move_out_per_year=eff["base_rates_per_year"]["move_out"],
+        home_window_days=None
+        if region_ends is None
+        else np.array([(e - t0) // np.timedelta64(1, "D") for e in region_ends])[homes["region"]],
+        home_p_late=None
+        if region_late_entry is None
+        else np.array(
+            [float(region_late_entry.get(r, pop["p_enter_during_window"])) for r in names]
+        )[homes["region"]],
     )
     home, n = res["home"], res["home"].size
     model = homes["model"][home]
@@ -308,7 +360,7 @@ def generate(
         rng,
         entry_day=res["entry_day"],
         end_time=res["end_time"],
-        window_days=window_days,
+        window_days=res.get("window_days", window_days),
         lam_emergency=base["emergency_admission"] * ratio("emergency_admission") * lam_em_core,
         lam_elective=base["elective_admission"] * ratio("elective_admission") * lam_el,
         lam_death=per_day * base["death"] * ratio("death") * lin("death"),
@@ -340,7 +392,7 @@ def generate(
     )
 
     out = _tables(
-        [name for name, _ in plan], care_models, homes, res, hist, (c_res, c_day, c_svc, c_n), t0
+        names, care_models, homes, res, hist, (c_res, c_day, c_svc, c_n), t0
     )
     log.info(
         "simulated %d residents in %d homes: %d stays, %d contact rows",
@@ -356,6 +408,8 @@ def generate(
         study_start=str(t0),
         study_end=str(end_excl - 1),
     )
+    if region_ends is not None:
+        truth["region_study_end"] = {r: str(e - 1) for r, e in zip(names, region_ends, strict=True)}
     return SyntheticDataset(regions=out, truth=truth)
 
 

@@ -104,6 +104,8 @@ def draw_residents(
     *,
     window_days: int,
     move_out_per_year: float,
+    home_window_days: np.ndarray | None = None,
+    home_p_late: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Residents' home, covariates, entry day and (potential) end of follow-up.
 
@@ -117,7 +119,11 @@ def draw_residents(
     ``p_enter_during_window`` enters on a uniform day 1..D-1, the rest on day
     0; the move-out time is entry + Exponential(``move_out_per_year``), and
     ``end_time = min(D, move-out time)``. ``x`` is the covariate matrix in the
-    order of ``synthetic_params.COVARIATES``.
+    order of ``synthetic_params.COVARIATES``. ``home_window_days`` (one per home)
+    gives each home's own window length ``D`` (regions with different study
+    windows; ``window_days`` is then unused); the result then also has
+    ``window_days``, one per resident. ``home_p_late`` (one per home) replaces
+    ``p_enter_during_window`` by each home's own share of late entrants.
     """
     counts = sim.allocate_counts(n_residents, homes["beds"].astype(float))
     home = np.repeat(np.arange(homes["beds"].size), counts)
@@ -140,11 +146,19 @@ def draw_residents(
     x = np.column_stack(
         [(age - AGE_CENTRE_YEARS) / 10, male, dementia, nursing, barthel - BARTHEL_CENTRE]
     ).astype(float)
-    late = rng.random(n) < pop["p_enter_during_window"]
-    entry_day = np.where(late, rng.integers(1, max(window_days, 2), size=n), 0)
-    entry_day = np.minimum(entry_day, window_days - 1)
+    p_late = pop["p_enter_during_window"] if home_p_late is None else home_p_late[home]
+    late = rng.random(n) < p_late
+    if home_window_days is None:
+        d: int | np.ndarray = window_days
+        entry_day = np.where(late, rng.integers(1, max(window_days, 2), size=n), 0)
+    else:
+        d = home_window_days[home]
+        entry_day = np.where(late, rng.integers(1, np.maximum(d, 2)), 0)
+    entry_day = np.minimum(entry_day, d - 1)
     move_time = entry_day + rng.exponential(size=n) * DAYS_PER_YEAR / move_out_per_year
+    extra = {} if home_window_days is None else {"window_days": d}
     return {
+        **extra,
         "home": home,
         "male": male,
         "age": age,
@@ -153,5 +167,5 @@ def draw_residents(
         "barthel_missing": barthel_missing,
         "x": x,
         "entry_day": entry_day,
-        "end_time": np.minimum(move_time, float(window_days)),
+        "end_time": np.minimum(move_time, np.asarray(d, dtype=float)),
     }

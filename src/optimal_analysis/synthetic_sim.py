@@ -57,7 +57,7 @@ def simulate_histories(
     *,
     entry_day: np.ndarray,
     end_time: np.ndarray,
-    window_days: int,
+    window_days: int | np.ndarray,
     lam_emergency: np.ndarray,
     lam_elective: np.ndarray,
     lam_death: np.ndarray,
@@ -71,7 +71,8 @@ def simulate_histories(
     ----------
     entry_day : int array, day index of entry (follow-up starts at its beginning).
     end_time : float array, ``min(D, move-out time)`` in days.
-    window_days : ``D``, days in the study window.
+    window_days : ``D``, days in the study window: one number, or one per
+        resident (windows that differ by region; all start on day 0).
     lam_* : float arrays, intensities per day.
     los_median_days, los_sigma : (emergency, elective) log-normal length of stay.
 
@@ -84,7 +85,7 @@ def simulate_histories(
     the start of each spell gives the constant hazards above.
     """
     n = entry_day.size
-    big_d = float(window_days)
+    d_all = np.broadcast_to(np.asarray(window_days, dtype=float), (n,))
     exit_time = np.full(n, np.nan)
     exit_reason = np.zeros(n, dtype=np.int8)
     segs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -95,7 +96,7 @@ def simulate_histories(
         lam_adm = lam_emergency[act] + lam_elective[act]
         t_adm = t + rng.exponential(size=act.size) / lam_adm
         t_die = t + rng.exponential(size=act.size) / lam_death[act]
-        e = end_time[act]
+        e, big_d = end_time[act], d_all[act]
         first = np.minimum(np.minimum(t_adm, t_die), e)
         segs.append((act, t, first))
 
@@ -104,10 +105,10 @@ def simulate_histories(
         exit_reason[act[died]] = EXIT_DIED
         cens = ~died & (e <= t_adm)
         exit_time[act[cens]] = e[cens]
-        exit_reason[act[cens]] = np.where(e[cens] < big_d, EXIT_MOVED_OUT, EXIT_STUDY_END)
+        exit_reason[act[cens]] = np.where(e[cens] < big_d[cens], EXIT_MOVED_OUT, EXIT_STUDY_END)
 
         adm = ~died & ~cens
-        b, tb, eb = act[adm], t_adm[adm], e[adm]
+        b, tb, eb, big_d = act[adm], t_adm[adm], e[adm], big_d[adm]
         emergency = rng.random(b.size) * lam_adm[adm] < lam_emergency[b]
         med = np.where(emergency, los_median_days[0], los_median_days[1])
         sig = np.where(emergency, los_sigma[0], los_sigma[1])
@@ -124,13 +125,13 @@ def simulate_histories(
         stays.append((b, np.floor(tb).astype(np.int64), dis_day, emergency))
         exit_time[b[die_h]] = t_die_h[die_h]
         exit_reason[b[die_h]] = EXIT_DIED
-        exit_time[b[still_in | ends]] = big_d
+        exit_time[b[still_in | ends]] = big_d[still_in | ends]
         exit_reason[b[still_in | ends]] = EXIT_STUDY_END
         exit_time[b[moves]] = np.maximum(eb[moves], t_dis[moves])
         exit_reason[b[moves]] = EXIT_MOVED_OUT
         act, t = b[goes_on], next_t[goes_on]
 
-    exit_day = np.minimum(np.floor(exit_time), big_d - 1).astype(np.int64)
+    exit_day = np.minimum(np.floor(exit_time), d_all - 1).astype(np.int64)
     seg_r, seg_s, seg_e = (np.concatenate(x) for x in zip(*segs, strict=True))
     order = np.lexsort((seg_s, seg_r))
     if stays:
