@@ -27,6 +27,7 @@ def _cohort(frame: pd.DataFrame, model: str = "usual_care") -> pd.DataFrame:
     return pd.DataFrame(
         {
             "resident_id": [f"{model}-{i}" for i in range(n)],
+            "region": "north",
             "care_model": model,
             "care_home_id": [f"{model}-h{i % 3}" for i in range(n)],
             "time_to_admission_days": frame["time"].to_numpy(),

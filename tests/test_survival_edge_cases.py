@@ -43,6 +43,7 @@ def _cohort(rows: list[tuple[str, str, int, int]]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "resident_id": [f"r{i}" for i in range(n)],
+            "region": "north",
             "care_model": model,
             "care_home_id": home,
             "time_to_admission_days": time,
@@ -168,6 +169,8 @@ def test_everyone_censored_gives_tables_not_a_crash():
         rmst_horizon_days=10,
         care_models=MODELS,
         few_clusters_threshold=30,
+        rng=np.random.default_rng(1),
+        wild_bootstrap_replicates=99,
     )
     hr = tables["hazard_ratios"]
     assert len(hr) == 12 and hr["estimate"].isna().all()

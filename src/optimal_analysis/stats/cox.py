@@ -24,7 +24,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
-__all__ = ["CoxFit", "fit_cox"]
+__all__ = ["CoxFit", "cox_score_information", "fit_cox"]
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +77,15 @@ class _Layout:
     w: FloatArray
     event: NDArray[np.bool_]
     tail: FloatArray  # tail weight (0 for ordinary rows)
-    g_time: FloatArray  # G(t_j-) at each event time (ones for plain Cox)
+    group: NDArray[np.intp]  # censoring group of each row (0 for plain Cox)
+    g_time: FloatArray  # R x J: G_r(t_j-) of each censoring group at each event time
     times: FloatArray  # distinct event times t_1 < ... < t_J
     n_stop: NDArray[np.intp]  # number of event times <= own time, per row
     ndead: FloatArray  # events at each t_j (count)
     deadwt: FloatArray  # summed case weight of those events
     seg_stop: sparse.csr_matrix  # (J + 1) x n, rows grouped by n_stop
     seg_dead: sparse.csr_matrix  # J x n, event rows grouped by their time
-    seg_tail: sparse.csr_matrix | None  # (J + 1) x n, tail rows grouped by n_stop
+    seg_tail: list[tuple[int, sparse.csr_matrix]]  # (r, (J + 1) x n tail rows of group r)
 
 
 def _segments(
@@ -95,7 +96,7 @@ def _segments(
     return sparse.csr_matrix((np.ones(rows.size), rows, indptr), shape=(size, n))
 
 
-def _layout(time, event, x, weight, tail_weight, g_of_time) -> _Layout:
+def _layout(time, event, x, weight, tail_weight, g_of_time, tail_group) -> _Layout:
     order = np.argsort(time, kind="stable")
     t = time[order]
     ev = event[order]
@@ -105,13 +106,19 @@ def _layout(time, event, x, weight, tail_weight, g_of_time) -> _Layout:
     J, n = times.size, t.size
     ndead = np.bincount(n_stop[ev_rows] - 1, minlength=J).astype(float)
     deadwt = np.bincount(n_stop[ev_rows] - 1, weights=weight[order][ev], minlength=J).astype(float)
-    g_time = np.ones(J) if g_of_time is None else np.asarray(g_of_time(times), dtype=float)
+    group = np.zeros(n, dtype=np.intp) if tail_group is None else tail_group[order]
+    g_time = np.ones((1, J)) if g_of_time is None else np.asarray(g_of_time(times), dtype=float)
+    g_time = np.atleast_2d(g_time)
     xs = x[order]
     xs = xs - xs.mean(axis=0)  # centring keeps exp(x b) finite; the fit is unchanged
     a, b = np.triu_indices(x.shape[1])
     z = np.hstack([np.ones((n, 1)), xs, xs[:, a] * xs[:, b]])
     tail = tail_weight[order]
-    tail_rows = np.flatnonzero(tail > 0)
+    seg_tail = []
+    for r in range(g_time.shape[0]):  # a handful of censoring groups (regions)
+        rows = np.flatnonzero((tail > 0) & (group == r))
+        if rows.size:
+            seg_tail.append((r, _segments(rows, n_stop[rows], J + 1, n)))
     return _Layout(
         order,
         xs,
@@ -119,6 +126,7 @@ def _layout(time, event, x, weight, tail_weight, g_of_time) -> _Layout:
         weight[order],
         ev,
         tail,
+        group,
         g_time,
         times,
         n_stop,
@@ -126,7 +134,7 @@ def _layout(time, event, x, weight, tail_weight, g_of_time) -> _Layout:
         deadwt,
         _segments(np.arange(n), n_stop, J + 1, n),
         _segments(ev_rows, n_stop[ev_rows] - 1, J, n),
-        _segments(tail_rows, n_stop[tail_rows], J + 1, n) if tail_rows.size else None,
+        seg_tail,
     )
 
 
@@ -170,7 +178,7 @@ def _efron_terms(lay: _Layout, beta: FloatArray):
     sum_k (W_j/d_j) S2_jk / denom_jk = alpha_j S2_j - beta_j D2_j with
     alpha_j = sum_k (W_j/d_j)/denom_jk and beta_j = sum_k (W_j/d_j) f/denom_jk.
     The risk set at t_j is {T_i >= t_j} with weight w_i, plus the tail rows
-    {T_i < t_j} with weight w_i * tail_i * G(t_j-).
+    {T_i < t_j} with weight w_i * tail_i * G_{r_i}(t_j-), r_i the row's censoring group.
     """
     J = lay.times.size
     p = lay.x.shape[1]
@@ -179,9 +187,9 @@ def _efron_terms(lay: _Layout, beta: FloatArray):
     # slot n_stop = number of event times <= T_i; a row is at risk for j < n_stop
     by_stop = _seg_sum(lay.seg_stop, r, lay.z)
     at_risk = np.cumsum(by_stop[::-1], axis=0)[::-1][1:]
-    if lay.seg_tail is not None:
-        by_tail = _seg_sum(lay.seg_tail, r * lay.tail, lay.z)
-        at_risk = at_risk + np.cumsum(by_tail, axis=0)[:J] * lay.g_time[:, None]
+    for g, seg in lay.seg_tail:
+        by_tail = _seg_sum(seg, r * lay.tail, lay.z)
+        at_risk = at_risk + np.cumsum(by_tail, axis=0)[:J] * lay.g_time[g][:, None]
     dead = _seg_sum(lay.seg_dead, r, lay.z)
     nd = lay.ndead.astype(np.intp)
     jj = np.repeat(np.arange(J), nd)
@@ -231,8 +239,9 @@ def _score_residuals(lay: _Layout, e) -> FloatArray:
     x_i - mean_k xbar_jk - r_i sum_k h_jk (1 - k/d_j)(x_i - xbar_jk) at its own
     time (it leaves the risk set gradually, as in Efron's approximation), and
     every row at risk at t_j without an event there contributes
-    -r_i sum_k h_jk (x_i - xbar_jk), with r_i = exp(x_i b) (times tail_i G(t_j-)
-    on the tail). This is what R's ``residuals.coxph(type = "score")`` returns.
+    -r_i sum_k h_jk (x_i - xbar_jk), with r_i = exp(x_i b) (times tail_i G_r(t_j-)
+    on the tail, r the row's censoring group). This is what R's
+    ``residuals.coxph(type = "score")`` returns.
     """
     J = lay.times.size
     jj, frac, xbar = e["jj"], e["frac"], e["xbar"]
@@ -253,11 +262,15 @@ def _score_residuals(lay: _Layout, e) -> FloatArray:
     b_i[ev] += E[j_ev] - B[j_ev]
     resid = -r0[:, None] * (x * a_i[:, None] - b_i)
     resid[ev] += x[ev] - M[j_ev]
-    if np.any(lay.tail > 0):
-        gA = np.r_[0.0, np.cumsum(lay.g_time * A)]
-        gB = np.vstack([np.zeros((1, B.shape[1])), np.cumsum(lay.g_time[:, None] * B, axis=0)])
-        ta = gA[J] - gA[n_stop]
-        tb = gB[J] - gB[n_stop]
+    if np.any(lay.tail > 0):  # tail rows: at risk at every t_j > T_i with G_{r_i}(t_j-)
+        R = lay.g_time.shape[0]
+        gA = np.hstack([np.zeros((R, 1)), np.cumsum(lay.g_time * A, axis=1)])  # R x (J+1)
+        gB = np.concatenate(
+            [np.zeros((R, 1, B.shape[1])), np.cumsum(lay.g_time[:, :, None] * B, axis=1)], axis=1
+        )
+        grp = lay.group
+        ta = gA[grp, J] - gA[grp, n_stop]
+        tb = gB[grp, J] - gB[grp, n_stop]
         resid -= (r0 * lay.tail)[:, None] * (x * ta[:, None] - tb)
     return resid * lay.w[:, None]
 
@@ -271,6 +284,7 @@ def fit_cox(
     cluster: ArrayLike | None = None,
     tail_weight: ArrayLike | None = None,
     g_of_time=None,
+    tail_group: ArrayLike | None = None,
     max_iter: int = 50,
     tol: float = 1e-12,
 ) -> CoxFit:
@@ -291,9 +305,11 @@ def fit_cox(
         sandwich ``V = I^-1 (sum_g U_g U_g') I^-1`` with ``U_g`` the sum of the
         weighted score residuals of cluster g (no small-sample factor), as
         R's ``coxph(..., cluster = )``.
-    tail_weight, g_of_time
+    tail_weight, g_of_time, tail_group
         Fine–Gray support: a row with ``tail_weight > 0`` stays at risk after its
-        time with weight ``weight * tail_weight * g_of_time(t)``.
+        time with weight ``weight * tail_weight * G_r(t)``, r = ``tail_group`` of
+        the row (integer codes 0..R-1, default all 0); ``g_of_time(times)`` returns
+        G_r at the event times, shape (J,) for one group or (R, J).
     max_iter, tol
         Newton iterations stop when the largest step in ``coef`` is below ``tol``
         (step halving if the log partial likelihood falls).
@@ -309,26 +325,10 @@ def fit_cox(
     then not ``converged``. The estimate, its information and its robust
     covariance are meaningless for such a coefficient.
     """
-    t = np.asarray(time, dtype=float)
-    ev = np.asarray(event, dtype=bool)
-    X = np.asarray(x, dtype=float)
-    if X.ndim == 1:
-        X = X[:, None]
-    n, p = X.shape
-    w = np.ones(n) if weight is None else np.asarray(weight, dtype=float)
-    tail = np.zeros(n) if tail_weight is None else np.asarray(tail_weight, dtype=float)
-    bad = [
-        name
-        for name, a in [("time", t), ("event", ev), ("weight", w), ("tail_weight", tail)]
-        if a.shape != (n,)
-    ]
-    if bad:
-        raise ValueError(f"fit_cox: {bad} must have one value per row of x ({n} rows)")
-    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(X)) and np.all(w >= 0)):
-        raise ValueError("fit_cox: time and x must be finite and weights non-negative")
-    if not ev.any():
-        raise ValueError("fit_cox: no events")
-    lay = _layout(t, ev, X, w, tail, g_of_time)
+    lay = _prepare(time, event, x, weight, tail_weight, g_of_time, tail_group)
+    p = lay.x.shape[1]
+    n = lay.x.shape[0]
+    ev = lay.event[np.argsort(lay.order)]
     beta = np.zeros(p)
     ll, score, info, e = _loglik_score_info(lay, beta)
     ll_null = ll
@@ -398,6 +398,59 @@ def fit_cox(
         score_by_time=score_by_time,
         infinite=infinite,
     )
+
+
+def _prepare(time, event, x, weight, tail_weight, g_of_time, tail_group) -> _Layout:
+    """Check the inputs of :func:`fit_cox` and lay the rows out by time."""
+    t = np.asarray(time, dtype=float)
+    ev = np.asarray(event, dtype=bool)
+    X = np.asarray(x, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    n, p = X.shape
+    w = np.ones(n) if weight is None else np.asarray(weight, dtype=float)
+    tail = np.zeros(n) if tail_weight is None else np.asarray(tail_weight, dtype=float)
+    bad = [
+        name
+        for name, a in [("time", t), ("event", ev), ("weight", w), ("tail_weight", tail)]
+        if a.shape != (n,)
+    ]
+    if bad:
+        raise ValueError(f"fit_cox: {bad} must have one value per row of x ({n} rows)")
+    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(X)) and np.all(w >= 0)):
+        raise ValueError("fit_cox: time and x must be finite and weights non-negative")
+    if not ev.any():
+        raise ValueError("fit_cox: no events")
+    grp = None if tail_group is None else np.asarray(tail_group, dtype=np.intp)
+    if grp is not None and grp.shape != (n,):
+        raise ValueError(f"fit_cox: tail_group must have one code per row ({n} rows)")
+    return _layout(t, ev, X, w, tail, g_of_time, grp)
+
+
+def cox_score_information(
+    time: ArrayLike,
+    event: ArrayLike,
+    x: ArrayLike,
+    beta: ArrayLike,
+    *,
+    weight: ArrayLike | None = None,
+    tail_weight: ArrayLike | None = None,
+    g_of_time=None,
+    tail_group: ArrayLike | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """Per-row score residuals (n x p, input order) and Efron information at a given ``beta``.
+
+    No fitting: the quantities of :func:`fit_cox` evaluated at ``beta`` (e.g. a
+    restricted estimate with one coefficient fixed at 0, for the wild cluster
+    score bootstrap, :func:`optimal_analysis.stats.cluster.wild_cluster_score_test`).
+    Same arguments as :func:`fit_cox`.
+    """
+    lay = _prepare(time, event, x, weight, tail_weight, g_of_time, tail_group)
+    _, _, info, e = _loglik_score_info(lay, np.asarray(beta, dtype=float))
+    resid_sorted = _score_residuals(lay, e)
+    resid = np.empty_like(resid_sorted)
+    resid[lay.order] = resid_sorted
+    return resid, info
 
 
 _EPS_INF = 1e-9  # R's coxph.control eps; toler.inf = sqrt(eps)
