@@ -108,6 +108,8 @@ def test_single_care_home_has_no_robust_standard_error():
     assert np.isnan(pg[["std_error", "conf_low", "conf_high", "p_value"]].astype(float)).all()
     assert np.isfinite(pg["std_error_model"])
     assert pg["reason"] == "fewer than 2 care homes in paid_gp"
+    small = ["conf_low_small", "conf_high_small", "p_value_small", "df_small", "p_value_wild"]
+    assert np.isnan(pg[small].astype(float)).all() and pg["small_sample_method"] == ""
     # comparison homes: 1 (paid_gp) + 2 (usual_care) = 3 < 30 (default threshold)
     assert pg["n_clusters_comparison"] == 3 and pg["few_clusters"]
     hr3 = _hr(_cohort(rows), few_clusters_threshold=3)

@@ -28,20 +28,24 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from optimal_analysis.stats.cluster import wild_cluster_score_test
-from optimal_analysis.stats.cox import cox_score_information, fit_cox
+from optimal_analysis.stats.cox import CoxFit, cox_score_information, fit_cox
 from optimal_analysis.stats.finegray import fine_gray_score_information, fit_fine_gray
 from optimal_analysis.tidy import wald_inference
 
 __all__ = [
     "SIMULATION",
+    "fit_hazard_model",
     "jackknife_cov",
     "one_step_jackknife_cov",
-    "small_sample_columns",
+    "small_sample_inference",
+    "time_status",
     "wild_p",
 ]
 
 T_METHOD = "t(G-1)"
-WILD_METHOD = "wild-score-bootstrap p"
+JACKKNIFE_METHOD = "jackknife t(G-1)"
+#: The jackknife refits the model once per home: only for fits with at most this many homes.
+JACKKNIFE_MAX_HOMES = 200
 
 #: Measured by benchmarks/sim_hazard_small_sample.py (filled in below).
 SIMULATION = """TODO"""
@@ -130,50 +134,113 @@ def wild_p(
     return wild_cluster_score_test(resid, info, codes, index, rng=rng, replicates=replicates)[1]
 
 
-def small_sample_columns(
+def time_status(outcome: str, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Time and status (1 event, 2 competing death, 0 censored) of one outcome of the cohort."""
+    if outcome == "death":
+        return data["follow_up_days"].to_numpy(float), data["died"].to_numpy(bool).astype(int)
+    return (
+        data["time_to_admission_days"].to_numpy(float),
+        data["admission_status"].astype(int).to_numpy(),
+    )
+
+
+def fit_hazard_model(model: str, outcome: str, data: pd.DataFrame, x: np.ndarray) -> CoxFit:
+    """Cox (event status 1) or Fine–Gray (censoring within ``region``) clustered by care home."""
+    cluster = data["care_home_id"].astype(str).to_numpy()
+    time, status = time_status(outcome, data)
+    if model == "fine_gray":  # censoring Kaplan-Meier within region (cmprsk crr cengroup)
+        region = data["region"].astype(str).to_numpy()
+        return fit_fine_gray(time, status, x, cause=1, cluster=cluster, censoring_group=region)
+    return fit_cox(time, status == 1, x, cluster=cluster)
+
+
+def _jackknife_se(model: str, outcome: str, data: pd.DataFrame, x: np.ndarray) -> np.ndarray:
+    """Delete-one-home jackknife SEs of every coefficient (exact refits); NaN if a refit fails.
+
+    A refit fails when deleting a home leaves a coefficient without a finite
+    maximum (e.g. an arm without events) or a singular information matrix.
+    """
+    homes = data["care_home_id"].astype(str).to_numpy()
+    failed = np.full(x.shape[1], np.nan)
+
+    def refit(keep: np.ndarray) -> np.ndarray:
+        f = fit_hazard_model(model, outcome, data[keep], x[keep])
+        return f.coef if f.converged else failed
+
+    try:
+        cov = jackknife_cov(refit, homes)
+    except ValueError:  # e.g. singular information without a home
+        return failed
+    return np.sqrt(np.diag(cov))
+
+
+def small_sample_inference(
     rows: pd.DataFrame,
+    model: str = "",
+    outcome: str = "",
+    data: pd.DataFrame | None = None,
+    x: np.ndarray | None = None,
+    names: list[str] | None = None,
     *,
-    wild: Callable[[str], float] | None,
+    rng: np.random.Generator | None = None,
+    replicates: int = 999,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Add :data:`~optimal_analysis.tidy.SMALL_SAMPLE_COLUMNS` and ``p_value_wild`` to ``rows``.
 
-    ``rows`` are hazard-ratio rows (``term, estimate`` (hazard ratio),
-    ``std_error`` (robust, log scale), ``n_clusters``, ``few_clusters``). With
-    G = ``n_clusters`` (the care homes in the fitted model):
+    ``rows``: the hazard-ratio rows of one fit (``term, estimate`` (hazard
+    ratio), ``std_error`` (robust, log scale), ``n_clusters``, ``few_clusters``);
+    ``model, outcome, data, x, names``: that fit (``data`` None: no fit, every
+    column empty). With G = ``n_clusters`` (the care homes in the fitted model)
+    and df_small = G - 1:
 
-        se_small = std_error * sqrt(G / (G - 1)),
-        limits   = exp(log HR -/+ t_{G-1, 1-alpha/2} se_small),
-        p_small  = 2 P(T_{G-1} > |log HR| / se_small),      df_small = G - 1,
+    - ``few_clusters`` rows, and G <= :data:`JACKKNIFE_MAX_HOMES`: the
+      delete-one-home jackknife, se_J^2 = (G-1)/G sum_g (b_(g) - b_bar)^2 from
+      exact refits without each home (Fine–Gray: G_r recomputed too); limits
+      exp(b -/+ t_{G-1} se_J), p = 2 P(T_{G-1} > |b| / se_J); method
+      ``jackknife t(G-1)``;
+    - otherwise (or when a jackknife refit has no finite estimate):
+      se_small = std_error sqrt(G/(G-1)) with the same t(G-1) limits and
+      p-value (:func:`optimal_analysis.tidy.wald_inference`); method ``t(G-1)``.
 
-    (:func:`optimal_analysis.tidy.wald_inference` with ``df``). Where
-    ``few_clusters`` and a robust SE exists, ``p_value_wild = wild(term)`` (the
-    restricted wild cluster score bootstrap) and it is also ``p_value_small``:
-    :data:`SIMULATION` shows its size closer to 5% than the t test's with 12
-    homes. A row without a robust SE (e.g. one care home in an arm) keeps every
-    small-sample column NaN and ``small_sample_method`` empty; its ``reason``
-    says why.
+    Where ``few_clusters`` and ``rng`` is given, ``p_value_wild`` is the
+    restricted wild cluster score bootstrap p-value (:func:`wild_p`); it is not
+    ``p_value_small`` (its size was further from 5% than the jackknife t test's
+    in :data:`SIMULATION`). A row without a robust SE (one care home in an arm)
+    keeps every small-sample column NaN and ``small_sample_method`` empty; its
+    ``reason`` says why.
     """
     out = rows.copy()
     g = out["n_clusters"].to_numpy(dtype=float)
     ok = np.isfinite(out["std_error"].to_numpy(dtype=float)) & (g >= 2)
+    few = out["few_clusters"].to_numpy(dtype=bool) & ok
     g_safe = np.where(ok, g, 2.0)
+    se = out["std_error"].to_numpy(dtype=float) * np.sqrt(g_safe / (g_safe - 1))
+    method = np.where(ok, T_METHOD, "").astype(object)
+    p_wild = np.full(len(out), np.nan)
+    if data is not None and few.any():
+        index = [names.index(t) if t in names else -1 for t in out["term"]]
+        if g_safe.max() <= JACKKNIFE_MAX_HOMES:
+            se_j = _jackknife_se(model, outcome, data, x)
+            jk = few & np.array([i >= 0 and np.isfinite(se_j[i]) for i in index])
+            se = np.where(jk, se_j[np.maximum(index, 0)], se)
+            method[jk] = JACKKNIFE_METHOD
+        if rng is not None:
+            time, status = time_status(outcome, data)
+            homes = data["care_home_id"].astype(str).to_numpy()
+            region = data["region"].astype(str).to_numpy()
+            for i in np.flatnonzero(few):  # a handful of care-model terms
+                p_wild[i] = wild_p(
+                    model, time, status, x, homes, index[i],
+                    rng=rng, replicates=replicates, censoring_group=region,
+                )  # fmt: skip
     with np.errstate(divide="ignore", invalid="ignore"):
         log_hr = np.log(out["estimate"].to_numpy(dtype=float))
-        se = out["std_error"].to_numpy(dtype=float) * np.sqrt(g_safe / (g_safe - 1))
     low, high, p = wald_inference(log_hr, se, alpha=alpha, df=g_safe - 1)
-    few = out["few_clusters"].to_numpy(dtype=bool) & ok
-    p_wild = np.full(len(out), np.nan)
-    if wild is not None:
-        for i in np.flatnonzero(few):  # a handful of care-model terms
-            p_wild[i] = wild(str(out["term"].iloc[i]))
-    use_wild = few & np.isfinite(p_wild)
     out["conf_low_small"] = np.where(ok, np.exp(low), np.nan)
     out["conf_high_small"] = np.where(ok, np.exp(high), np.nan)
-    out["p_value_small"] = np.where(use_wild, p_wild, np.where(ok, p, np.nan))
+    out["p_value_small"] = np.where(ok, p, np.nan)
     out["df_small"] = np.where(ok, g - 1, np.nan)
-    out["small_sample_method"] = np.where(
-        use_wild, f"{T_METHOD}; {WILD_METHOD}", np.where(ok, T_METHOD, "")
-    )
+    out["small_sample_method"] = method
     out["p_value_wild"] = p_wild
     return out

@@ -38,10 +38,9 @@ import pandas as pd
 
 from optimal_analysis.rate_models import design_matrix
 from optimal_analysis.rates import check_cohort_columns
-from optimal_analysis.stats.cox import CoxFit, fit_cox
+from optimal_analysis.stats.cox import CoxFit
 from optimal_analysis.stats.cox_zph import cox_zph
-from optimal_analysis.stats.finegray import fit_fine_gray
-from optimal_analysis.survival_inference import small_sample_columns, wild_p
+from optimal_analysis.survival_inference import fit_hazard_model, small_sample_inference
 from optimal_analysis.tidy import SMALL_SAMPLE_COLUMNS, tidy_coefficients
 
 __all__ = ["HAZARD_RATIO_COLUMNS", "SurvivalModelTables", "make_survival_models"]
@@ -171,40 +170,7 @@ class _Fit:
     counts: pd.DataFrame = field(default_factory=pd.DataFrame)  # complete cases by care model
 
 
-def _time_status(outcome: str, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Time and status (1 event, 2 competing death, 0 censored) of one outcome."""
-    if outcome == "death":
-        return data["follow_up_days"].to_numpy(float), data["died"].to_numpy(bool).astype(int)
-    return (
-        data["time_to_admission_days"].to_numpy(float),
-        data["admission_status"].astype(int).to_numpy(),
-    )
-
-
-def _fit_model(model: str, outcome: str, data: pd.DataFrame, x: np.ndarray) -> CoxFit:
-    cluster = data["care_home_id"].astype(str).to_numpy()
-    time, status = _time_status(outcome, data)
-    if model == "fine_gray":  # censoring Kaplan-Meier within region (cmprsk crr cengroup)
-        region = data["region"].astype(str).to_numpy()
-        return fit_fine_gray(time, status, x, cause=1, cluster=cluster, censoring_group=region)
-    return fit_cox(time, status == 1, x, cluster=cluster)
-
-
-def _wild(out: _Fit, rng: np.random.Generator | None, replicates: int):
-    """term -> restricted wild cluster score bootstrap p-value of that care-model term."""
-    if rng is None or out.fit is None:
-        return None
-    time, status = _time_status(out.outcome, out.data)
-    region = out.data["region"].astype(str).to_numpy()
-    homes = out.data["care_home_id"].astype(str).to_numpy()
-
-    def p_value(term: str) -> float:
-        return wild_p(
-            out.model, time, status, out.x, homes, out.names.index(term),
-            rng=rng, replicates=replicates, censoring_group=region,
-        )  # fmt: skip
-
-    return p_value
+_fit_model = fit_hazard_model  # the name benchmarks/bench_survival.py imports
 
 
 def _each_model(
@@ -254,7 +220,7 @@ def _fit_one(
         )
     out.data, out.names, out.x = data, [names[k] for k in keep], x[:, keep]
     try:
-        out.fit = _fit_model(out.model, out.outcome, data, out.x)
+        out.fit = fit_hazard_model(out.model, out.outcome, data, out.x)
     except ValueError as exc:  # e.g. a singular information matrix left after the checks
         log.warning("%s %s %s not fitted: %s", out.outcome, out.model, out.adjustment, exc)
         out.whole = f"model could not be fitted: {exc}"
@@ -338,8 +304,14 @@ def _rows(
         dropped_terms=", ".join(out.dropped),
         reason=reasons,
     )
-    wild = _wild(out, rng, replicates)
-    return small_sample_columns(rows, wild=wild, alpha=alpha)[HAZARD_RATIO_COLUMNS]
+    if out.fit is not None:
+        rows = small_sample_inference(
+            rows, out.model, out.outcome, out.data, out.x, out.names,
+            rng=rng, replicates=replicates, alpha=alpha,
+        )  # fmt: skip
+    else:
+        rows = small_sample_inference(rows, alpha=alpha)
+    return rows[HAZARD_RATIO_COLUMNS]
 
 
 @dataclass(frozen=True)
