@@ -106,7 +106,9 @@ def test_single_care_home_has_no_robust_standard_error():
     pg = hr.loc[("emergency_admission", "cox", "crude", "paid_gp")]
     assert pg["estimate"] == pytest.approx(GOLDEN, abs=1e-9)
     assert np.isnan(pg[["std_error", "conf_low", "conf_high", "p_value"]].astype(float)).all()
-    assert np.isfinite(pg["std_error_model"])
+    # model-based SE by hand: -d2 logL/db2 = 2u/(1 + u)^2 + 2u/(2 + u)^2 at u = HR
+    info = 2 * GOLDEN / (1 + GOLDEN) ** 2 + 2 * GOLDEN / (2 + GOLDEN) ** 2
+    assert pg["std_error_model"] == pytest.approx(info**-0.5, rel=1e-8)
     assert pg["reason"] == "fewer than 2 care homes in paid_gp"
     small = ["conf_low_small", "conf_high_small", "p_value_small", "df_small", "p_value_wild"]
     assert np.isnan(pg[small].astype(float)).all() and pg["small_sample_method"] == ""
