@@ -20,10 +20,12 @@ covariance. Without ``censoring_group`` it is the one-G estimator of R's
 
 Not equivalent: R ``finegray(Surv(...) ~ . + strata(region))`` followed by an
 *unstratified* ``coxph``. ``finegray`` with strata writes a competing-event
-resident's tail rows only up to the last censoring/event time of their own
-region, so they leave the risk sets of other regions' later event days, where
-crr (and this module) keep them with weight G_r(t-)/G_r(T_i-) (which is
-constant once G_r has stopped changing).
+resident's tail rows only over intervals holding events of their own region
+(what a stratified ``coxph`` needs), so the resident is missing from the risk
+set on other regions' event days, where crr (and this module) keep them with
+weight G_r(t-)/G_r(T_i-). Checked on tests/reference/survival/finegray_strata_data.csv:
+92 of 142 competing-event residents lack a row on some such day, and the
+coefficient differs from crr's by 0.005 (finegray_strata.csv).
 
 Ties follow ``finegray``: an event at day t happens before a censoring at day t,
 so G(t-) is the product over censoring days c < t of (1 - m_c / n_c), with n_c the
