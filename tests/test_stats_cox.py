@@ -8,8 +8,12 @@ import warnings
 import numpy as np
 import pytest
 
-from optimal_analysis.stats.cox import fit_cox
-from optimal_analysis.stats.finegray import censoring_survival_before, fit_fine_gray
+from optimal_analysis.stats.cox import cox_score_information, fit_cox
+from optimal_analysis.stats.finegray import (
+    censoring_survival_before,
+    fine_gray_score_information,
+    fit_fine_gray,
+)
 
 
 def _data(n: int, n_homes: int, *, tied: bool, seed: int = 1):
@@ -153,3 +157,24 @@ def test_singular_information_is_named():
     # a constant column has zero information at every event time
     with pytest.raises(ValueError, match="information matrix is singular"):
         fit_cox([1, 2, 3], [True, True, True], [[1.0, 0.0], [1.0, 1.0], [1.0, 0.0]])
+
+
+def test_score_information_at_the_estimate_are_the_fits():
+    # cox_score_information / fine_gray_score_information evaluate, without fitting, what
+    # the fit returns at its estimate: the same residuals and the inverse covariance
+    t, e, x, home = _data(400, 20, tied=True)
+    fit = fit_cox(t, e, x, cluster=home)
+    resid, info = cox_score_information(t, e, x, fit.coef)
+    np.testing.assert_allclose(resid, fit.score_residuals, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.inv(info), fit.cov, rtol=1e-10)
+    status = np.where(e, 1, np.where(np.arange(t.size) % 3 == 0, 2, 0))
+    region = np.where(home < 8, "a", "b")
+    fg = fit_fine_gray(t, status, x, cluster=home, censoring_group=region)
+    resid, info = fine_gray_score_information(t, status, x, fg.coef, censoring_group=region)
+    np.testing.assert_allclose(resid, fg.score_residuals, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.inv(info), fg.cov, rtol=1e-10)
+    # at the estimate the residuals (with the tail contributions) sum to zero
+    np.testing.assert_allclose(resid.sum(axis=0), 0, atol=1e-9)
+    # one censoring group is the pooled estimator
+    one = fit_fine_gray(t, status, x, censoring_group=np.full(t.size, "all"))
+    np.testing.assert_allclose(one.coef, fit_fine_gray(t, status, x).coef, atol=1e-12)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from optimal_analysis.stats.aalen_johansen import aalen_johansen
 from optimal_analysis.stats.km import (
@@ -13,6 +14,8 @@ from optimal_analysis.stats.km import (
     restricted_mean,
     restricted_mean_clustered,
 )
+from optimal_analysis.stats.cox import fit_cox
+from optimal_analysis.stats.finegray import fit_fine_gray
 from optimal_analysis.survival import (
     make_at_risk,
     make_cumulative_incidence,
@@ -20,6 +23,8 @@ from optimal_analysis.survival import (
     make_km_summary,
     make_survival_models,
 )
+from optimal_analysis.survival_inference import small_sample_inference
+from optimal_analysis.tidy import wald_inference
 
 # Eight residents, tied daily data (status 1 admission, 2 death, 0 censored):
 #   day 2: A admitted, B died, C censored     day 3: D, E admitted
@@ -32,6 +37,7 @@ def _cohort(frame: pd.DataFrame, model: str = "usual_care") -> pd.DataFrame:
     return pd.DataFrame(
         {
             "resident_id": [f"{model}-{i}" for i in range(n)],
+            "region": "north",
             "care_model": model,
             "care_home_id": [f"{model}-h{i % 3}" for i in range(n)],
             "time_to_admission_days": frame["time"].to_numpy(),
@@ -59,9 +65,6 @@ def test_cumulative_incidence_tied_days_by_hand():
     np.testing.assert_allclose(adm["estimate"], [0.125, 0.425, 0.425, 0.725], rtol=0, atol=1e-15)
     np.testing.assert_allclose(death["estimate"], [0.125, 0.125, 0.275, 0.275], rtol=0, atol=1e-15)
     np.testing.assert_array_equal(adm["n_at_risk"], [8, 5, 3, 1])
-    assert (adm["conf_low"] <= adm["estimate"]).all() and (
-        adm["conf_high"] >= adm["estimate"]
-    ).all()
 
 
 def test_cumulative_incidence_without_competing_events_is_one_minus_km():
@@ -71,7 +74,6 @@ def test_cumulative_incidence_without_competing_events_is_one_minus_km():
     aj = aalen_johansen(t, status, causes=(1,))
     km = kaplan_meier(t, status == 1)
     np.testing.assert_allclose(aj["estimate"], 1 - km["estimate"], atol=1e-14)
-    assert (aj["conf_low"].fillna(0) <= aj["estimate"]).all()
 
 
 def test_cumulative_incidences_and_survival_add_to_one():
@@ -138,7 +140,20 @@ def test_hazard_ratio_table_shape_and_complete_cases():
     adjusted = hr[hr["adjustment"] == "adjusted"]
     assert (adjusted["n_residents"] == c["barthel"].notna().sum()).all()
     assert (hr["n_clusters"] == 20).all()
-    assert (hr["conf_low"] < hr["estimate"]).all() and (hr["estimate"] < hr["conf_high"]).all()
+    # the crude Cox row against the engine called directly, and its normal-quantile Wald CI
+    crude = hr[(hr["model"] == "cox") & (hr["adjustment"] == "crude")].set_index("outcome")
+    x = (c["care_model"] == "dedicated_team").to_numpy(float)
+    for outcome, time, event in [
+        ("emergency_admission", c["time_to_admission_days"], c["admission_status"] == 1),
+        ("death", c["follow_up_days"], c["died"]),
+    ]:
+        fit = fit_cox(time, event, x, cluster=c["care_home_id"])
+        se = np.sqrt(fit.robust_cov[0, 0])
+        row = crude.loc[outcome]
+        assert np.log(row["estimate"]) == pytest.approx(fit.coef[0], abs=1e-12)
+        assert row["std_error"] == pytest.approx(se, rel=1e-12)
+        assert row["conf_low"] == pytest.approx(np.exp(fit.coef[0] - 1.959963984540054 * se))
+        assert row["conf_high"] == pytest.approx(np.exp(fit.coef[0] + 1.959963984540054 * se))
     # the admission hazard is lower under dedicated_team (scale 140 vs 100 days)
     crude_cox = hr[
         (hr["outcome"] == "emergency_admission")
@@ -156,10 +171,22 @@ def test_at_risk_counts_by_hand():
     assert list(adm["n_at_risk"]) == [8, 5, 1, 0]
 
 
-def test_km_summary_columns():
-    s = make_km_summary(_two_models(), rmst_horizon_days=365)
-    assert list(s["care_model"]) == ["dedicated_team", "usual_care"]
-    assert (s["rmst_days"] <= 365).all() and (s["rmst_conf_low"] < s["rmst_days"]).all()
+def test_km_summary_rmst_is_the_sum_of_daily_survival():
+    # whole-day times: S is constant on [d, d + 1), so RMST to 365 = sum_{d=0}^{364} S(d),
+    # S(d) the last KM estimate at or before day d (1 before the first death)
+    c = _two_models()
+    s = make_km_summary(c, rmst_horizon_days=365).set_index("care_model")
+    assert list(s.index) == ["dedicated_team", "usual_care"]
+    for model in s.index:
+        sub = c[c["care_model"] == model]
+        km = kaplan_meier(sub["follow_up_days"], sub["died"])
+        idx = np.searchsorted(km["time"].to_numpy(), np.arange(365), side="right")
+        daily = np.r_[1.0, km["estimate"].to_numpy()][idx]
+        assert s.loc[model, "rmst_days"] == pytest.approx(daily.sum(), abs=1e-9)
+        se = s.loc[model, "rmst_std_error"]
+        assert s.loc[model, "rmst_conf_low"] == pytest.approx(
+            s.loc[model, "rmst_days"] - 1.959963984540054 * se, abs=1e-9
+        )
 
 
 def test_bad_cohort_is_named_completely():
@@ -245,3 +272,133 @@ def test_one_resident_per_home_gives_the_unclustered_ij_exactly():
     c = aalen_johansen(t[:300], status[:300], cluster=ids[:300])
     np.testing.assert_allclose(c.loc[c["cause"] == 1, "std_error"],
                                np.sqrt((aj_infl[0] ** 2).sum(axis=0)), rtol=1e-6, atol=1e-9)
+
+
+# --- small-sample inference ---------------------------------------------------------------
+
+
+def _homes_cohort(seed: int, n_homes: int, log_hr: float, per_home: int = 40) -> pd.DataFrame:
+    """``n_homes`` homes, alternately usual_care / dedicated_team, exponential admissions
+    (log hazard ratio ``log_hr``), deaths competing, censoring at 365 days."""
+    rng = np.random.default_rng(seed)
+    home = np.repeat(np.arange(n_homes), per_home)
+    treated = home % 2 == 1
+    n = home.size
+    t_adm = rng.exponential(200 * np.exp(-log_hr * treated))
+    t_death = rng.exponential(400, n)
+    t = np.ceil(np.minimum.reduce([t_adm, t_death, np.full(n, 365.0)])).astype(int)
+    status = np.select([t_adm <= np.minimum(t_death, 365), t_death <= 365], [1, 2], 0)
+    frame = pd.DataFrame({"time": t, "status": status})
+    c = _cohort(frame)
+    c["care_model"] = np.where(treated, "dedicated_team", "usual_care")
+    c["care_home_id"] = [f"h{h}" for h in home]
+    return c
+
+
+def _models(
+    c: pd.DataFrame, seed: int | None = 1, replicates: int = 499, threshold: int = 30
+) -> pd.DataFrame:
+    return make_survival_models(
+        c,
+        reference="usual_care",
+        covariates=[],
+        few_clusters_threshold=threshold,
+        rng=None if seed is None else np.random.default_rng(seed),
+        wild_bootstrap_replicates=replicates,
+    ).hazard_ratios.set_index(["outcome", "model", "adjustment"])
+
+
+def test_small_sample_interval_is_t_on_the_scaled_robust_se():
+    # G = 20 homes in every fit: se * sqrt(20/19), t(19) quantiles (tidy.wald_inference)
+    hr = _models(_two_models(), seed=None, threshold=20)  # 20 homes: not few, t(G-1)
+    g = hr["n_clusters"].to_numpy(float)
+    assert (g == 20).all() and (hr["df_small"] == 19).all()
+    low, high, p = wald_inference(np.log(hr["estimate"]), hr["std_error"] * np.sqrt(20 / 19), df=19)
+    np.testing.assert_allclose(hr["conf_low_small"], np.exp(low), rtol=1e-12)
+    np.testing.assert_allclose(hr["conf_high_small"], np.exp(high), rtol=1e-12)
+    np.testing.assert_allclose(hr["p_value_small"], p, rtol=1e-12)
+    assert hr["p_value_wild"].isna().all() and (hr["small_sample_method"] == "t(G-1)").all()
+    # by hand for one row: t(19) 97.5% quantile 2.093024054408263
+    row = hr.iloc[0]
+    se = row["std_error"] * np.sqrt(20 / 19)
+    assert row["conf_high_small"] == pytest.approx(
+        row["estimate"] * np.exp(2.093024054408263 * se), rel=1e-12
+    )
+
+
+def test_wild_p_value_is_reproducible_and_depends_on_the_seed():
+    c = _homes_cohort(3, 10, 0.0)
+    a, b, other = _models(c, 5), _models(c, 5), _models(c, 6)
+    np.testing.assert_array_equal(a["p_value_wild"], b["p_value_wild"])
+    assert a["p_value_wild"].notna().all()  # 10 homes < 30: every row is few_clusters
+    assert (a["p_value_wild"] != other["p_value_wild"]).any()
+    # the wild p-value is reported beside p_value_small, which is the jackknife t test's
+    assert (a["p_value_small"] != a["p_value_wild"]).all()
+    assert (a["small_sample_method"] == "jackknife t(G-1)").all()
+
+
+@pytest.mark.parametrize("model", ["cox", "fine_gray"])
+def test_wild_p_value_rejects_a_strong_effect_and_not_a_null(model):
+    # 10 homes (5 per arm), 40 residents each. HR 0.4: every seeded dataset rejects at 5%.
+    # HR 1: over 8 seeded datasets the p-values are not systematically small
+    # (a p-value stuck near 1/(B+1), or the t test on a far too small SE, fails this).
+    key = ("emergency_admission", model, "crude")
+    strong = [_models(_homes_cohort(s, 10, np.log(0.4)), s).loc[key, "p_value_wild"]
+              for s in range(3)]  # fmt: skip
+    assert max(strong) < 0.02, strong
+    null = np.array(
+        [_models(_homes_cohort(100 + s, 10, 0.0), s).loc[key, "p_value_wild"] for s in range(8)]
+    )
+    assert (null < 0.05).sum() <= 2 and np.median(null) > 0.2, null
+
+
+def test_small_sample_rows_without_a_fit_by_hand():
+    rows = pd.DataFrame(
+        {
+            "term": ["a", "b", "c"],
+            "estimate": [2.0, 0.5, 1.5],
+            "std_error": [0.3, np.nan, 0.2],
+            "n_clusters": [5, 4, 31],
+            "few_clusters": [True, True, False],
+        }
+    )
+    out = small_sample_inference(rows)
+    # a: se 0.3 * sqrt(5/4); t(4) 97.5% quantile 2.7764451051977987
+    se = 0.3 * np.sqrt(5 / 4)
+    assert out.loc[0, "conf_low_small"] == pytest.approx(2 * np.exp(-2.7764451051977987 * se))
+    assert out.loc[0, "df_small"] == 4 and out.loc[0, "small_sample_method"] == "t(G-1)"
+    # b: no robust SE (one home in an arm): every small-sample column empty
+    assert out.loc[1, ["conf_low_small", "conf_high_small", "p_value_small", "df_small",
+                       "p_value_wild"]].isna().all()  # fmt: skip
+    assert out.loc[1, "small_sample_method"] == ""
+    # c: t(30) p-value
+    z = np.log(1.5) / (0.2 * np.sqrt(31 / 30))
+    assert out.loc[2, "p_value_small"] == pytest.approx(2 * stats.t.sf(z, 30), rel=1e-12)
+
+
+@pytest.mark.parametrize("model", ["cox", "fine_gray"])
+def test_few_homes_use_the_delete_one_home_jackknife(model):
+    # the jackknife by an explicit loop over homes, refitting the engine each time
+    c = _homes_cohort(8, 10, np.log(0.7))
+    row = _models(c, seed=None).loc[("emergency_admission", model, "crude")]
+    x = (c["care_model"] == "dedicated_team").to_numpy(float)
+    b = []
+    for h in sorted(set(c["care_home_id"])):
+        k = (c["care_home_id"] != h).to_numpy()
+        t, s = c["time_to_admission_days"][k], c["admission_status"][k].to_numpy()
+        f = (
+            fit_cox(t, s == 1, x[k])
+            if model == "cox"
+            else fit_fine_gray(t, s, x[k], censoring_group=c["region"][k])
+        )
+        b.append(f.coef[0])
+    b = np.array(b)
+    se = np.sqrt(9 / 10 * np.sum((b - b.mean()) ** 2))
+    t975 = stats.t.ppf(0.975, 9)
+    assert row["small_sample_method"] == "jackknife t(G-1)" and row["df_small"] == 9
+    assert row["conf_low_small"] == pytest.approx(row["estimate"] * np.exp(-t975 * se), rel=1e-9)
+    assert row["p_value_small"] == pytest.approx(
+        2 * stats.t.sf(abs(np.log(row["estimate"])) / se, 9), rel=1e-8
+    )
+    # the jackknife SE is not the scaled sandwich (else this test could not tell them apart)
+    assert abs(se - row["std_error"] * np.sqrt(10 / 9)) > 1e-3

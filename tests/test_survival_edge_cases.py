@@ -43,6 +43,7 @@ def _cohort(rows: list[tuple[str, str, int, int]]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "resident_id": [f"r{i}" for i in range(n)],
+            "region": "north",
             "care_model": model,
             "care_home_id": home,
             "time_to_admission_days": time,
@@ -105,8 +106,12 @@ def test_single_care_home_has_no_robust_standard_error():
     pg = hr.loc[("emergency_admission", "cox", "crude", "paid_gp")]
     assert pg["estimate"] == pytest.approx(GOLDEN, abs=1e-9)
     assert np.isnan(pg[["std_error", "conf_low", "conf_high", "p_value"]].astype(float)).all()
-    assert np.isfinite(pg["std_error_model"])
+    # model-based SE by hand: -d2 logL/db2 = 2u/(1 + u)^2 + 2u/(2 + u)^2 at u = HR
+    info = 2 * GOLDEN / (1 + GOLDEN) ** 2 + 2 * GOLDEN / (2 + GOLDEN) ** 2
+    assert pg["std_error_model"] == pytest.approx(info**-0.5, rel=1e-8)
     assert pg["reason"] == "fewer than 2 care homes in paid_gp"
+    small = ["conf_low_small", "conf_high_small", "p_value_small", "df_small", "p_value_wild"]
+    assert np.isnan(pg[small].astype(float)).all() and pg["small_sample_method"] == ""
     # comparison homes: 1 (paid_gp) + 2 (usual_care) = 3 < 30 (default threshold)
     assert pg["n_clusters_comparison"] == 3 and pg["few_clusters"]
     hr3 = _hr(_cohort(rows), few_clusters_threshold=3)
@@ -168,6 +173,8 @@ def test_everyone_censored_gives_tables_not_a_crash():
         rmst_horizon_days=10,
         care_models=MODELS,
         few_clusters_threshold=30,
+        rng=np.random.default_rng(1),
+        wild_bootstrap_replicates=99,
     )
     hr = tables["hazard_ratios"]
     assert len(hr) == 12 and hr["estimate"].isna().all()

@@ -264,6 +264,8 @@ def make_survival_tables(
     at_risk_days: Sequence[int],
     rmst_horizon_days: int,
     few_clusters_threshold: int,
+    rng: np.random.Generator,
+    wild_bootstrap_replicates: int,
     care_models: Sequence[str] | None = None,
     ph_transform: str = "km",
     alpha: float = 0.05,
@@ -273,7 +275,9 @@ def make_survival_tables(
     Keys: ``cumulative_incidence``, ``at_risk``, ``hazard_ratios``,
     ``ph_tests``, ``km``, ``km_summary``; see the ``make_*`` functions. A model
     that cannot be fitted (no events, no complete cases, one care home) gives
-    NaN rows with a ``reason`` in ``hazard_ratios``, not an error.
+    NaN rows with a ``reason`` in ``hazard_ratios``, not an error. ``rng`` and
+    ``wild_bootstrap_replicates`` drive the wild cluster score bootstrap of
+    the few-cluster hazard-ratio rows.
     """
     models = make_survival_models(
         cohort,
@@ -283,6 +287,8 @@ def make_survival_tables(
         ph_transform=ph_transform,
         few_clusters_threshold=few_clusters_threshold,
         alpha=alpha,
+        rng=rng,
+        wild_bootstrap_replicates=wild_bootstrap_replicates,
     )
     return {
         "cumulative_incidence": make_cumulative_incidence(

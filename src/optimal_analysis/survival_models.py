@@ -38,10 +38,10 @@ import pandas as pd
 
 from optimal_analysis.rate_models import design_matrix
 from optimal_analysis.rates import check_cohort_columns
-from optimal_analysis.stats.cox import CoxFit, fit_cox
+from optimal_analysis.stats.cox import CoxFit
 from optimal_analysis.stats.cox_zph import cox_zph
-from optimal_analysis.stats.finegray import fit_fine_gray
-from optimal_analysis.tidy import tidy_coefficients
+from optimal_analysis.survival_inference import fit_hazard_model, small_sample_inference
+from optimal_analysis.tidy import SMALL_SAMPLE_COLUMNS, tidy_coefficients
 
 __all__ = ["HAZARD_RATIO_COLUMNS", "SurvivalModelTables", "make_survival_models"]
 
@@ -73,6 +73,8 @@ HAZARD_RATIO_COLUMNS = [
     "converged",
     "dropped_terms",
     "reason",
+    *SMALL_SAMPLE_COLUMNS,
+    "p_value_wild",
 ]
 PH_COLUMNS = ["outcome", "model", "adjustment", "transform", "term", "chisq", "df", "p_value"]
 
@@ -162,19 +164,13 @@ class _Fit:
     whole: str = ""  # reason no term can be estimated
     data: pd.DataFrame = field(default_factory=pd.DataFrame)  # residents in the fit
     names: list[str] = field(default_factory=list)
+    x: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # design of the fit
     dropped: list[str] = field(default_factory=list)
     fit: CoxFit | None = None
     counts: pd.DataFrame = field(default_factory=pd.DataFrame)  # complete cases by care model
 
 
-def _fit_model(model: str, outcome: str, data: pd.DataFrame, x: np.ndarray) -> CoxFit:
-    cluster = data["care_home_id"].astype(str).to_numpy()
-    if outcome == "death":
-        return fit_cox(data["follow_up_days"], data["died"].astype(bool), x, cluster=cluster)
-    status = data["admission_status"].astype(int).to_numpy()
-    if model == "fine_gray":
-        return fit_fine_gray(data["time_to_admission_days"], status, x, cause=1, cluster=cluster)
-    return fit_cox(data["time_to_admission_days"], status == 1, x, cluster=cluster)
+_fit_model = fit_hazard_model  # the name benchmarks/bench_survival.py imports
 
 
 def _each_model(
@@ -222,9 +218,9 @@ def _fit_one(
             out.adjustment,
             out.dropped,
         )
-    out.data, out.names = data, [names[k] for k in keep]
+    out.data, out.names, out.x = data, [names[k] for k in keep], x[:, keep]
     try:
-        out.fit = _fit_model(out.model, out.outcome, data, x[:, keep])
+        out.fit = fit_hazard_model(out.model, out.outcome, data, out.x)
     except ValueError as exc:  # e.g. a singular information matrix left after the checks
         log.warning("%s %s %s not fitted: %s", out.outcome, out.model, out.adjustment, exc)
         out.whole = f"model could not be fitted: {exc}"
@@ -254,7 +250,14 @@ def _fit_one(
             out.reasons.setdefault(m, f"covariate coefficient {n} may be infinite")
 
 
-def _rows(out: _Fit, reference: str, threshold: int, alpha: float) -> pd.DataFrame:
+def _rows(
+    out: _Fit,
+    reference: str,
+    threshold: int,
+    alpha: float,
+    rng: np.random.Generator | None = None,
+    replicates: int = 999,
+) -> pd.DataFrame:
     """One row per care-model term of one model, with reasons where estimates are missing."""
     counts = out.counts
     homes = counts["homes"]
@@ -267,7 +270,8 @@ def _rows(out: _Fit, reference: str, threshold: int, alpha: float) -> pd.DataFra
     f = out.fit
     if f is not None and f.robust_cov is not None:
         tidy = tidy_coefficients(f.coef, f.robust_cov, out.names, exponentiate=True, alpha=alpha)
-        tidy["std_error_model"] = np.sqrt(np.diag(f.cov))
+        # inverse weighted information: no Fine-Gray variance (ignores the IPCW weights)
+        tidy["std_error_model"] = np.sqrt(np.diag(f.cov)) if out.model == "cox" else np.nan
         ok = dict(zip(out.names, f.converged & ~f.infinite, strict=True))
         tidy = tidy.set_index("term").reindex(out.terms).reset_index()
         fitted = tidy["estimate"].notna().to_numpy()
@@ -291,7 +295,7 @@ def _rows(out: _Fit, reference: str, threshold: int, alpha: float) -> pd.DataFra
             reason = "; ".join([reason, *few] if reason else few)
         reasons.append(reason)
     comparison = (homes.reindex(out.terms).to_numpy() + homes[reference]).astype(np.int64)
-    return rows.assign(
+    rows = rows.assign(
         outcome=out.outcome,
         model=out.model,
         adjustment=out.adjustment,
@@ -299,7 +303,15 @@ def _rows(out: _Fit, reference: str, threshold: int, alpha: float) -> pd.DataFra
         few_clusters=comparison < threshold,
         dropped_terms=", ".join(out.dropped),
         reason=reasons,
-    )[HAZARD_RATIO_COLUMNS]
+    )
+    if out.fit is not None:
+        rows = small_sample_inference(
+            rows, out.model, out.outcome, out.data, out.x, out.names,
+            rng=rng, replicates=replicates, alpha=alpha,
+        )  # fmt: skip
+    else:
+        rows = small_sample_inference(rows, alpha=alpha)
+    return rows[HAZARD_RATIO_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -319,6 +331,8 @@ def make_survival_models(
     ph_transform: str = "km",
     few_clusters_threshold: int = 30,
     alpha: float = 0.05,
+    rng: np.random.Generator | None = None,
+    wild_bootstrap_replicates: int = 999,
 ) -> SurvivalModelTables:
     """Hazard ratios of each care model against ``reference`` and the proportional-hazards tests.
 
@@ -327,11 +341,19 @@ def make_survival_models(
     (log scale) is cluster-robust by care home, as R's ``coxph(..., cluster =
     care_home_id)`` (sandwich of the Efron score residuals summed by home, no
     small-sample factor), Wald CI and p-value with the normal quantile;
-    ``std_error_model`` the model-based one. Models: ``cox`` for
+    ``std_error_model`` the model-based one (inverse information) for ``cox``
+    rows, NaN for ``fine_gray`` rows (the inverse of the IPCW-weighted
+    information is not a valid Fine–Gray variance). Models: ``cox`` for
     ``emergency_admission`` (cause-specific: death and other exits censor) and for
     ``death`` (all-cause, time ``follow_up_days``), Efron ties; ``fine_gray`` for
-    ``emergency_admission`` with death competing, as R's ``finegray`` + weighted
-    ``coxph`` (:mod:`optimal_analysis.stats.finegray`). ``adjusted`` adds
+    ``emergency_admission`` with death competing, the censoring distribution
+    estimated within the resident's ``region`` (regions have their own study
+    windows): a resident whose death came first stays in every later risk set
+    with weight G_r(t-)/G_r(T_i-), G_r the censoring Kaplan–Meier of region r;
+    the estimator of R's ``cmprsk::crr(..., cengroup = region)``, with Efron
+    ties and clustered by care home (:mod:`optimal_analysis.stats.finegray`;
+    not ``finegray(... + strata(region))`` + an unstratified ``coxph``).
+    ``adjusted`` adds
     ``covariates`` (complete cases); ``crude`` has care model only.
     ``n_residents, n_events, n_clusters`` describe the fit behind the row (for a
     row without one: the complete cases of all care models);
@@ -341,6 +363,14 @@ def make_survival_models(
     dropped; ``reason`` says why estimates are missing ("" when none are). See
     the module docstring for what cannot be estimated.
 
+    Small-sample columns (:data:`~optimal_analysis.tidy.SMALL_SAMPLE_COLUMNS`,
+    :func:`optimal_analysis.survival_inference.small_sample_columns`): t(G-1)
+    limits and p-value on the robust SE times sqrt(G/(G-1)), G = ``n_clusters``,
+    ``df_small`` = G - 1; where ``few_clusters``, ``p_value_wild`` (restricted
+    wild cluster score bootstrap, Webb weights, ``wild_bootstrap_replicates``,
+    drawn from ``rng``; NaN when ``rng`` is None) and it is ``p_value_small``
+    (``small_sample_method`` says which).
+
     ``ph_tests``: for each fitted Cox model, one row per term and ``GLOBAL``:
     :data:`PH_COLUMNS`; R's ``cox.zph`` (survival >= 3) score test with time
     transform ``ph_transform`` (``km``: 1 − KM, R's default, or ``identity``);
@@ -349,7 +379,7 @@ def make_survival_models(
     """
     if ph_transform not in ("km", "identity"):
         raise ValueError(f"ph_transform must be 'km' or 'identity', not {ph_transform!r}")
-    check_survival_cohort(cohort, [*covariates])
+    check_survival_cohort(cohort, ["region", *covariates])
     levels = care_model_levels(cohort, care_models)
     if reference not in levels:
         raise ValueError(
@@ -357,7 +387,9 @@ def make_survival_models(
         )
     hr_rows, ph_rows = [], []
     for out in _each_model(cohort, reference, covariates, levels):
-        hr_rows.append(_rows(out, reference, few_clusters_threshold, alpha))
+        hr_rows.append(
+            _rows(out, reference, few_clusters_threshold, alpha, rng, wild_bootstrap_replicates)
+        )
         if out.model == "cox" and out.fit is not None:
             ph_rows.append(_ph_test(out, out.fit, levels, covariates, ph_transform))
     ph = pd.concat(ph_rows, ignore_index=True) if ph_rows else pd.DataFrame(columns=PH_COLUMNS)

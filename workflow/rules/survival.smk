@@ -29,6 +29,8 @@ rule survival:
         rmst_horizon_days=config["survival"]["rmst_horizon_days"],
         ph_transform=config["survival"]["ph_transform"],
         few_clusters_threshold=config["few_clusters_threshold"],
+        wild_bootstrap_replicates=config["wild_bootstrap_replicates"],
+        seed=config["seed"],
     script:
         "../scripts/survival.py"
 

@@ -1,5 +1,7 @@
 """Rule survival: cumulative incidence, at-risk counts, Cox and Fine-Gray models, KM tables."""
 
+import numpy as np
+
 from optimal_analysis.io import read_parquet, write_csv
 from optimal_analysis.logs import setup_logging
 from optimal_analysis.survival import make_survival_tables
@@ -17,6 +19,8 @@ tables = make_survival_tables(
     care_models=p.care_models,
     ph_transform=p.ph_transform,
     few_clusters_threshold=p.few_clusters_threshold,
+    rng=np.random.default_rng(p.seed),
+    wild_bootstrap_replicates=p.wild_bootstrap_replicates,
 )
 for name, table in tables.items():
     write_csv(table, snakemake.output[name])

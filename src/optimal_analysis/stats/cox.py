@@ -22,13 +22,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import sparse
 
-__all__ = ["CoxFit", "fit_cox"]
+from optimal_analysis.stats.cox_layout import (
+    FloatArray,
+    _group_sum,
+    _Layout,
+    _prepare,
+    _seg_sum,
+    _sym,
+)
+
+__all__ = ["CoxFit", "cox_score_information", "fit_cox"]
 
 log = logging.getLogger(__name__)
-
-FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -62,99 +68,6 @@ class CoxFit:
     infinite: NDArray[np.bool_]
 
 
-@dataclass(frozen=True)
-class _Layout:
-    """Rows sorted by time and grouped against the distinct event times.
-
-    ``z`` holds, per row, the fixed columns (1, x, upper triangle of x x') whose
-    risk-weighted group sums the likelihood needs; the segment matrices sum rows
-    by group with the current risk weights as their data (sparse, no copies).
-    """
-
-    order: NDArray[np.intp]
-    x: FloatArray  # sorted, centred
-    z: FloatArray  # (1, x, x_a x_b for a <= b), sorted
-    w: FloatArray
-    event: NDArray[np.bool_]
-    tail: FloatArray  # tail weight (0 for ordinary rows)
-    g_time: FloatArray  # G(t_j-) at each event time (ones for plain Cox)
-    times: FloatArray  # distinct event times t_1 < ... < t_J
-    n_stop: NDArray[np.intp]  # number of event times <= own time, per row
-    ndead: FloatArray  # events at each t_j (count)
-    deadwt: FloatArray  # summed case weight of those events
-    seg_stop: sparse.csr_matrix  # (J + 1) x n, rows grouped by n_stop
-    seg_dead: sparse.csr_matrix  # J x n, event rows grouped by their time
-    seg_tail: sparse.csr_matrix | None  # (J + 1) x n, tail rows grouped by n_stop
-
-
-def _segments(
-    rows: NDArray[np.intp], groups: NDArray[np.intp], size: int, n: int
-) -> sparse.csr_matrix:
-    """Sparse (size x n) matrix summing ``rows`` (ascending groups) into their group."""
-    indptr = np.searchsorted(groups, np.arange(size + 1), side="left")
-    return sparse.csr_matrix((np.ones(rows.size), rows, indptr), shape=(size, n))
-
-
-def _layout(time, event, x, weight, tail_weight, g_of_time) -> _Layout:
-    order = np.argsort(time, kind="stable")
-    t = time[order]
-    ev = event[order]
-    times = np.unique(t[ev])
-    n_stop = np.searchsorted(times, t, side="right")
-    ev_rows = np.flatnonzero(ev)
-    J, n = times.size, t.size
-    ndead = np.bincount(n_stop[ev_rows] - 1, minlength=J).astype(float)
-    deadwt = np.bincount(n_stop[ev_rows] - 1, weights=weight[order][ev], minlength=J).astype(float)
-    g_time = np.ones(J) if g_of_time is None else np.asarray(g_of_time(times), dtype=float)
-    xs = x[order]
-    xs = xs - xs.mean(axis=0)  # centring keeps exp(x b) finite; the fit is unchanged
-    a, b = np.triu_indices(x.shape[1])
-    z = np.hstack([np.ones((n, 1)), xs, xs[:, a] * xs[:, b]])
-    tail = tail_weight[order]
-    tail_rows = np.flatnonzero(tail > 0)
-    return _Layout(
-        order,
-        xs,
-        z,
-        weight[order],
-        ev,
-        tail,
-        g_time,
-        times,
-        n_stop,
-        ndead,
-        deadwt,
-        _segments(np.arange(n), n_stop, J + 1, n),
-        _segments(ev_rows, n_stop[ev_rows] - 1, J, n),
-        _segments(tail_rows, n_stop[tail_rows], J + 1, n) if tail_rows.size else None,
-    )
-
-
-def _seg_sum(seg: sparse.csr_matrix, weights: FloatArray, z: FloatArray) -> FloatArray:
-    """Group sums of ``weights_i * z_i`` (the segment matrix with ``weights`` as its data)."""
-    m = sparse.csr_matrix((weights[seg.indices], seg.indices, seg.indptr), shape=seg.shape)
-    return np.asarray(m @ z)
-
-
-def _group_sum(values: FloatArray, groups: NDArray[np.intp], size: int) -> FloatArray:
-    """Sum rows of ``values`` (n x ...) by integer group (sorted ascending) into ``size`` slots."""
-    out = np.zeros((size,) + values.shape[1:])
-    if values.shape[0] == 0:
-        return out
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    out[groups[starts]] = np.add.reduceat(values, starts, axis=0)
-    return out
-
-
-def _sym(tri: FloatArray, p: int) -> FloatArray:
-    """(..., p(p+1)/2) upper-triangle vectors to (..., p, p) symmetric matrices."""
-    a, b = np.triu_indices(p)
-    out = np.zeros(tri.shape[:-1] + (p, p))
-    out[..., a, b] = tri
-    out[..., b, a] = tri
-    return out
-
-
 def _efron_terms(lay: _Layout, beta: FloatArray):
     """Risk-set sums and the Efron terms at each (event time, tie step) pair.
 
@@ -170,7 +83,7 @@ def _efron_terms(lay: _Layout, beta: FloatArray):
     sum_k (W_j/d_j) S2_jk / denom_jk = alpha_j S2_j - beta_j D2_j with
     alpha_j = sum_k (W_j/d_j)/denom_jk and beta_j = sum_k (W_j/d_j) f/denom_jk.
     The risk set at t_j is {T_i >= t_j} with weight w_i, plus the tail rows
-    {T_i < t_j} with weight w_i * tail_i * G(t_j-).
+    {T_i < t_j} with weight w_i * tail_i * G_{r_i}(t_j-), r_i the row's censoring group.
     """
     J = lay.times.size
     p = lay.x.shape[1]
@@ -179,9 +92,9 @@ def _efron_terms(lay: _Layout, beta: FloatArray):
     # slot n_stop = number of event times <= T_i; a row is at risk for j < n_stop
     by_stop = _seg_sum(lay.seg_stop, r, lay.z)
     at_risk = np.cumsum(by_stop[::-1], axis=0)[::-1][1:]
-    if lay.seg_tail is not None:
-        by_tail = _seg_sum(lay.seg_tail, r * lay.tail, lay.z)
-        at_risk = at_risk + np.cumsum(by_tail, axis=0)[:J] * lay.g_time[:, None]
+    for g, seg in lay.seg_tail:
+        by_tail = _seg_sum(seg, r * lay.tail, lay.z)
+        at_risk = at_risk + np.cumsum(by_tail, axis=0)[:J] * lay.g_time[g][:, None]
     dead = _seg_sum(lay.seg_dead, r, lay.z)
     nd = lay.ndead.astype(np.intp)
     jj = np.repeat(np.arange(J), nd)
@@ -231,8 +144,9 @@ def _score_residuals(lay: _Layout, e) -> FloatArray:
     x_i - mean_k xbar_jk - r_i sum_k h_jk (1 - k/d_j)(x_i - xbar_jk) at its own
     time (it leaves the risk set gradually, as in Efron's approximation), and
     every row at risk at t_j without an event there contributes
-    -r_i sum_k h_jk (x_i - xbar_jk), with r_i = exp(x_i b) (times tail_i G(t_j-)
-    on the tail). This is what R's ``residuals.coxph(type = "score")`` returns.
+    -r_i sum_k h_jk (x_i - xbar_jk), with r_i = exp(x_i b) (times tail_i G_r(t_j-)
+    on the tail, r the row's censoring group). This is what R's
+    ``residuals.coxph(type = "score")`` returns.
     """
     J = lay.times.size
     jj, frac, xbar = e["jj"], e["frac"], e["xbar"]
@@ -253,11 +167,15 @@ def _score_residuals(lay: _Layout, e) -> FloatArray:
     b_i[ev] += E[j_ev] - B[j_ev]
     resid = -r0[:, None] * (x * a_i[:, None] - b_i)
     resid[ev] += x[ev] - M[j_ev]
-    if np.any(lay.tail > 0):
-        gA = np.r_[0.0, np.cumsum(lay.g_time * A)]
-        gB = np.vstack([np.zeros((1, B.shape[1])), np.cumsum(lay.g_time[:, None] * B, axis=0)])
-        ta = gA[J] - gA[n_stop]
-        tb = gB[J] - gB[n_stop]
+    if np.any(lay.tail > 0):  # tail rows: at risk at every t_j > T_i with G_{r_i}(t_j-)
+        R = lay.g_time.shape[0]
+        gA = np.hstack([np.zeros((R, 1)), np.cumsum(lay.g_time * A, axis=1)])  # R x (J+1)
+        gB = np.concatenate(
+            [np.zeros((R, 1, B.shape[1])), np.cumsum(lay.g_time[:, :, None] * B, axis=1)], axis=1
+        )
+        grp = lay.group
+        ta = gA[grp, J] - gA[grp, n_stop]
+        tb = gB[grp, J] - gB[grp, n_stop]
         resid -= (r0 * lay.tail)[:, None] * (x * ta[:, None] - tb)
     return resid * lay.w[:, None]
 
@@ -271,6 +189,7 @@ def fit_cox(
     cluster: ArrayLike | None = None,
     tail_weight: ArrayLike | None = None,
     g_of_time=None,
+    tail_group: ArrayLike | None = None,
     max_iter: int = 50,
     tol: float = 1e-12,
 ) -> CoxFit:
@@ -291,9 +210,11 @@ def fit_cox(
         sandwich ``V = I^-1 (sum_g U_g U_g') I^-1`` with ``U_g`` the sum of the
         weighted score residuals of cluster g (no small-sample factor), as
         R's ``coxph(..., cluster = )``.
-    tail_weight, g_of_time
+    tail_weight, g_of_time, tail_group
         Fine–Gray support: a row with ``tail_weight > 0`` stays at risk after its
-        time with weight ``weight * tail_weight * g_of_time(t)``.
+        time with weight ``weight * tail_weight * G_r(t)``, r = ``tail_group`` of
+        the row (integer codes 0..R-1, default all 0); ``g_of_time(times)`` returns
+        G_r at the event times, shape (J,) for one group or (R, J).
     max_iter, tol
         Newton iterations stop when the largest step in ``coef`` is below ``tol``
         (step halving if the log partial likelihood falls).
@@ -309,26 +230,10 @@ def fit_cox(
     then not ``converged``. The estimate, its information and its robust
     covariance are meaningless for such a coefficient.
     """
-    t = np.asarray(time, dtype=float)
-    ev = np.asarray(event, dtype=bool)
-    X = np.asarray(x, dtype=float)
-    if X.ndim == 1:
-        X = X[:, None]
-    n, p = X.shape
-    w = np.ones(n) if weight is None else np.asarray(weight, dtype=float)
-    tail = np.zeros(n) if tail_weight is None else np.asarray(tail_weight, dtype=float)
-    bad = [
-        name
-        for name, a in [("time", t), ("event", ev), ("weight", w), ("tail_weight", tail)]
-        if a.shape != (n,)
-    ]
-    if bad:
-        raise ValueError(f"fit_cox: {bad} must have one value per row of x ({n} rows)")
-    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(X)) and np.all(w >= 0)):
-        raise ValueError("fit_cox: time and x must be finite and weights non-negative")
-    if not ev.any():
-        raise ValueError("fit_cox: no events")
-    lay = _layout(t, ev, X, w, tail, g_of_time)
+    lay = _prepare(time, event, x, weight, tail_weight, g_of_time, tail_group)
+    p = lay.x.shape[1]
+    n = lay.x.shape[0]
+    ev = lay.event[np.argsort(lay.order)]
     beta = np.zeros(p)
     ll, score, info, e = _loglik_score_info(lay, beta)
     ll_null = ll
@@ -398,6 +303,32 @@ def fit_cox(
         score_by_time=score_by_time,
         infinite=infinite,
     )
+
+
+def cox_score_information(
+    time: ArrayLike,
+    event: ArrayLike,
+    x: ArrayLike,
+    beta: ArrayLike,
+    *,
+    weight: ArrayLike | None = None,
+    tail_weight: ArrayLike | None = None,
+    g_of_time=None,
+    tail_group: ArrayLike | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """Per-row score residuals (n x p, input order) and Efron information at a given ``beta``.
+
+    No fitting: the quantities of :func:`fit_cox` evaluated at ``beta`` (e.g. a
+    restricted estimate with one coefficient fixed at 0, for the wild cluster
+    score bootstrap, :func:`optimal_analysis.stats.cluster.wild_cluster_score_test`).
+    Same arguments as :func:`fit_cox`.
+    """
+    lay = _prepare(time, event, x, weight, tail_weight, g_of_time, tail_group)
+    _, _, info, e = _loglik_score_info(lay, np.asarray(beta, dtype=float))
+    resid_sorted = _score_residuals(lay, e)
+    resid = np.empty_like(resid_sorted)
+    resid[lay.order] = resid_sorted
+    return resid, info
 
 
 _EPS_INF = 1e-9  # R's coxph.control eps; toler.inf = sqrt(eps)
