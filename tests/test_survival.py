@@ -8,14 +8,14 @@ import pytest
 from scipy import stats
 
 from optimal_analysis.stats.aalen_johansen import aalen_johansen
+from optimal_analysis.stats.cox import fit_cox
+from optimal_analysis.stats.finegray import fit_fine_gray
 from optimal_analysis.stats.km import (
     kaplan_meier,
     km_median,
     restricted_mean,
     restricted_mean_clustered,
 )
-from optimal_analysis.stats.cox import fit_cox
-from optimal_analysis.stats.finegray import fit_fine_gray
 from optimal_analysis.survival import (
     make_at_risk,
     make_cumulative_incidence,
