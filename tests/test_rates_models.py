@@ -4,9 +4,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 import pytest
 import statsmodels.api as sm
+from scipy import stats
 
 from optimal_analysis.rate_fit import wild_p_value
 from optimal_analysis.rate_models import fit_rate_model, make_rate_models
