@@ -12,7 +12,8 @@ unit-cost table, and tries what an output checker (or an intruder) would:
     Kaplan-Meier ``1 - S_j/S_{j-1} = d/n`` and Aalen-Johansen
     ``dF_k / (1 - sum_k F_k(t-)) = d_k/n``: an integer ``d`` for some ``n`` within
     the rounding slack of the published number at risk (or any ``n`` up to the
-    largest at risk where it is suppressed), other than the published ``d/n``;
+    largest at risk where it is suppressed), unless the published ``d/n`` or
+    ``d/(n - c/2)`` (with the published censorings ``c``) explains the step;
 ``greenwood``
     ``(se_j/S_j)^2 - (se_{j-1}/S_{j-1})^2 = d/(n(n-d))`` (KM), likewise;
 ``ratio``
@@ -128,6 +129,7 @@ def _counts(ctx: _Ctx, name: str, t: pd.DataFrame) -> None:
 
 
 def _step_candidates(ctx: _Ctx, h: float, n_pub: float, d_pub: float, n_max: float, *,
+                     c_pub: float = np.nan,
                      greenwood: bool = False) -> tuple[float, float] | None:
     """(d, n) with ``d/n = h`` (or ``d/(n(n-d)) = h``) other than the published pair.
 
@@ -141,8 +143,11 @@ def _step_candidates(ctx: _Ctx, h: float, n_pub: float, d_pub: float, n_max: flo
             return d / (n * (n - d)) if greenwood else d / n
 
     tol = 1e-6 * h if greenwood else 1e-9
-    if n_pub > 0 and np.isfinite(d_pub) and abs(f(np.array(d_pub), np.array(n_pub)) - h) < tol:
-        return None
+    if n_pub > 0 and np.isfinite(d_pub):
+        # the published d/n, or d/(n - c/2) (the actuarial denominator of the published curves)
+        for n_eff in (n_pub, n_pub - c_pub / 2.0):
+            if np.isfinite(n_eff) and abs(f(np.array(d_pub), np.array(n_eff)) - h) < tol:
+                return None
     if np.isnan(n_pub):
         if greenwood:
             return None
@@ -161,6 +166,7 @@ def _curves(ctx: _Ctx, name: str, t: pd.DataFrame) -> None:
     if "estimate" not in t or "time" not in t:
         return
     est, n_pub, d_pub = _num(t, "estimate"), _num(t, "n_at_risk"), _num(t, "n_events")
+    c_pub = _num(t, "n_censored")
     se = _num(t, "std_error")
     n_max = np.nanmax(n_pub) if np.isfinite(n_pub).any() else 0.0
     keys = [c for c in ("adjustment", "care_model") if c in t]
@@ -172,7 +178,7 @@ def _curves(ctx: _Ctx, name: str, t: pd.DataFrame) -> None:
                     continue
                 h = 1.0 - est[b] / est[a]
                 if h > 1e-12:
-                    hit = _step_candidates(ctx, h, n_pub[b], d_pub[b], n_max)
+                    hit = _step_candidates(ctx, h, n_pub[b], d_pub[b], n_max, c_pub=c_pub[b])
                     if hit:
                         ctx.add(name, b, "n_events", hit[0], "curve_step",
                                 f"1 - S(t)/S(t-) = {hit[0]:g}/{hit[1]:g}")
@@ -202,7 +208,7 @@ def _curves(ctx: _Ctx, name: str, t: pd.DataFrame) -> None:
                 r = int(idx.iloc[j][e])
                 h = (F.iloc[j][e] - F.iloc[j - 1][e]) / s_before
                 if np.isfinite(h) and h > 1e-12:
-                    hit = _step_candidates(ctx, h, n_pub[r], d_pub[r], n_max)
+                    hit = _step_candidates(ctx, h, n_pub[r], d_pub[r], n_max, c_pub=c_pub[r])
                     if hit:
                         ctx.add(name, r, "n_events", hit[0], "curve_step",
                                 f"dF/S(t-) = {hit[0]:g}/{hit[1]:g} ({e})")

@@ -19,10 +19,12 @@ risk. The published curves are therefore built, as the OpenSAFELY
    residents are kept at risk until more are censored);
    the published events and censorings of a step are differences of rounded
    cumulative counts, the number at risk ``n_j = r(N) - r(E_{j-1}) - r(C_{j-1})``;
-4. the estimates are recomputed from those rounded counts:
-   ``S_j = prod_{i<=j} (1 - d_i/n_i)`` (KM) and
-   ``F_k(j) = sum_{i<=j} S_{i-1} d_{k,i}/n_i`` (AJ), so a step gives back only
-   the published ``d/n``;
+4. the estimates are recomputed from those rounded counts with the actuarial
+   (life-table) number at risk ``n'_i = n_i - c_i/2`` (those censored within a
+   step at risk for half of it; without it a monthly grid under-states the
+   hazard where censoring is heavy): ``S_j = prod_{i<=j} (1 - d_i/n'_i)`` and
+   ``F_k(j) = sum_{i<=j} S_{i-1} d_{k,i}/n'_i``, so a step gives back only
+   the published ``d``, ``n`` and ``c``;
 5. ``std_error`` is the analyst's (cluster-robust) standard error at the last
    exact time at or before the step, rounded to two significant figures, and the
    CI is recomputed from the published estimate and that rounded error with the
@@ -147,13 +149,15 @@ def coarsen_curve(
     removed = np.r_[0.0, (cum_ev.sum(axis=1) + cum_ce)[:-1]]
     n_pub = n_start - removed
     total = d_pub.sum(axis=1)
-    ok = np.cumprod((n_pub > 0) & (total <= n_pub)).astype(bool)
+    ok = np.cumprod((n_pub > 0) & (total <= n_pub - c_pub / 2.0)).astype(bool)
     if not ok.all():
         logger.info("curve stops after %d step(s): rounded counts leave too few at risk", ok.sum())
     times, n_pub, c_pub, d_pub, total = times[ok], n_pub[ok], c_pub[ok], d_pub[ok], total[ok]
-    surv = np.cumprod(1.0 - total / n_pub)
+    # actuarial (life-table) denominator: those censored within the step count half
+    n_eff = n_pub - c_pub / 2.0
+    surv = np.cumprod(1.0 - total / n_eff)
     s_before = np.r_[1.0, surv[:-1]]
-    inc = np.cumsum(s_before[:, None] * d_pub / n_pub[:, None], axis=0)
+    inc = np.cumsum(s_before[:, None] * d_pub / n_eff[:, None], axis=0)
     if last_day is not None:
         times = np.minimum(times, last_day)
     out = pd.DataFrame(

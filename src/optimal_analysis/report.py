@@ -106,8 +106,19 @@ FIGURE_CAPTIONS = {
         "Cumulative incidence of first emergency admission and of death before admission."
     ),
     "km": "Kaplan–Meier survival (all-cause death) by care model.",
-    "costs_by_service_group": "NHS cost per resident-year by service group and care model.",
+    "costs_by_service_group": (
+        "NHS cost per resident-year by service group and care model, costed from the "
+        "rounded units."
+    ),
 }
+
+#: Said of every published survival curve (docs/disclosure.md).
+CURVE_NOTE = (
+    " Published curves step on a coarse grid (config disclosure.curve_grid_days), every step "
+    "holding at least suppress_max + 1 events, and are recomputed from rounded counts; the "
+    "band is the analyst's cluster-robust standard error to two significant figures."
+)
+_CURVE_FIGURES = {"km", "cumulative_incidence"}
 
 
 def _caption(name: str) -> str:
@@ -116,6 +127,8 @@ def _caption(name: str) -> str:
     caption = FIGURE_CAPTIONS.get(base, base.replace("_", " ").capitalize())
     if name.startswith("published/"):
         caption += " Drawn from the published tables: suppressed values are left out."
+        if base in _CURVE_FIGURES:
+            caption += CURVE_NOTE
     return caption
 
 
