@@ -7,7 +7,9 @@ unit-cost table, and tries what an output checker (or an intruder) would:
     every count column (``TABLE_SPECS``) holds 0, a rounded value or the marker:
     no count of 1..suppress_max, no unrounded count (care-home rows exempt); in
     curve tables the per-step events and censorings are differences of rounded
-    cumulative counts, so their running sums are checked;
+    cumulative counts, so their running sums are checked, and a number at risk
+    may instead be the previous one minus the previous step's published events
+    and censorings;
 ``curve_step``
     Kaplan-Meier ``1 - S_j/S_{j-1} = d/n`` and Aalen-Johansen
     ``dF_k / (1 - sum_k F_k(t-)) = d_k/n``: an integer ``d`` for some ``n`` within
@@ -25,8 +27,10 @@ unit-cost table, and tries what an output checker (or an intruder) would:
     the exact Poisson limits of a crude rate, inverted over the counts within
     the slack of the published one (or 1..suppress_max where suppressed);
 ``rate_ratio``
-    a crude Poisson rate ratio is ``(e_a/py_a)/(e_0/py_0)``: pairs of counts
-    within the slack of crude_rates' published events that reproduce it;
+    a crude Poisson (or negative binomial) rate ratio is ``(e_a/py_a)/(e_0/py_0)``:
+    the one pair of counts within the slack of crude_rates' published events (or
+    1..suppress_max where suppressed) that reproduces it, if the published pair
+    does not;
 ``unit_cost``
     cost / unit cost (and cost per resident-year x person-years / unit cost) of
     each item with its public unit costs; for an item with two unit costs, the
@@ -124,8 +128,28 @@ def _counts(ctx: _Ctx, name: str, t: pd.DataFrame) -> None:
                 [t[k] for k in keys]).cumsum().to_numpy()
         bad = ~exempt & ~np.isnan(x) & (((x >= 1) & (x <= ctx.suppress_max))
                                         | ~is_rounded(x, ctx.round_to, ctx.rounding))
+        if name in _CURVES and col == "n_at_risk":
+            bad &= ~_at_risk_derived(t)
         for i in np.flatnonzero(bad):
             ctx.add(name, i, col, x[i], "count", "published count is small or not rounded")
+
+
+def _at_risk_derived(t: pd.DataFrame) -> np.ndarray:
+    """True where a curve's number at risk is the previous one minus the published events
+    and censorings of the previous step (a function of published counts, not a new count)."""
+    if not {"time", "n_at_risk", "n_events", "n_censored"} <= set(t):
+        return np.zeros(len(t), dtype=bool)
+    keys = [c for c in ("adjustment", "care_model") if c in t]
+    n, d, c = _num(t, "n_at_risk"), _num(t, "n_events"), _num(t, "n_censored")
+    frame = pd.DataFrame({"k": t[keys].astype(str).agg("|".join, axis=1) if keys else "",
+                          "time": t["time"], "n": n, "d": d, "c": c})
+    step = frame.groupby(["k", "time"], sort=False).agg(n=("n", "first"), d=("d", "sum"),
+                                                         c=("c", "first")).reset_index()
+    step = step.sort_values(["k", "time"], kind="stable")
+    prev = step.groupby("k")[["n", "d", "c"]].shift(1)
+    step["ok"] = np.abs(step["n"] - (prev["n"] - prev["d"] - prev["c"])) < 1e-9
+    ok = frame.merge(step[["k", "time", "ok"]], on=["k", "time"], how="left")["ok"]
+    return ok.fillna(False).to_numpy(dtype=bool)
 
 
 def _step_candidates(ctx: _Ctx, h: float, n_pub: float, d_pub: float, n_max: float, *,
@@ -291,8 +315,12 @@ def _rates(ctx: _Ctx, tables: dict[str, pd.DataFrame]) -> None:
                   np.arange(max(1.0, e0 - ctx.slack), e0 + ctx.slack + 1))
             a, b = np.meshgrid(ca, c0)
             match = np.abs((a / pa) / (b / p0) - est) < _TOL * est
-            for x, y in zip(a[match], b[match], strict=True):
-                if (x, y) != (ea, e0) and (ctx.bad(x) or ctx.bad(y)):
+            pairs = set(zip(a[match], b[match], strict=True))
+            # explained by the published counts, or not pinned down: nothing learnt
+            if (ea, e0) in pairs or len(pairs) != 1:
+                continue
+            for x, y in pairs:
+                if ctx.bad(x) or ctx.bad(y):
                     ctx.add("rate_ratios", int(rr.index.get_loc(i)), "estimate", x,
                             "rate_ratio", f"crude Poisson RR = ({x:g}/py)/({y:g}/py_ref)")
 
