@@ -330,12 +330,12 @@ def _costs(ctx: _Ctx, name: str, t: pd.DataFrame, unit_costs: pd.DataFrame) -> N
         return
     cost, units = _num(t, "cost"), _num(t, "units")
     derived = _num(t, "cost_per_resident_year") * _num(t, "person_years")
-    schemes = t["scheme"] if "scheme" in t else pd.Series([None] * len(t), index=t.index)
+    schemes = t["scheme"].fillna("").astype(str) if "scheme" in t else pd.Series(
+        "", index=t.index)
     items = t["item"].astype(str).to_numpy()
     for scheme in pd.unique(schemes):
-        costs_of = unit_costs_of(unit_costs, scheme)
-        rows = np.flatnonzero((schemes == scheme).to_numpy()) if scheme is not None else \
-            np.arange(len(t))
+        costs_of = unit_costs_of(unit_costs, scheme or None)
+        rows = np.flatnonzero((schemes == scheme).to_numpy())
         for i in rows:
             c = costs_of.get(items[i])
             if c is None:

@@ -67,12 +67,12 @@ def _item_costs(t: pd.DataFrame, units_r: np.ndarray, unit_costs: pd.DataFrame, 
     cost = t["cost"].to_numpy(float)
     units = pd.to_numeric(t["units"], errors="coerce").to_numpy(float)
     out = np.full(len(t), np.nan)
-    schemes = t["scheme"] if "scheme" in t else pd.Series([None] * len(t), index=t.index)
+    schemes = t["scheme"].fillna("").astype(str) if "scheme" in t else pd.Series(
+        "", index=t.index)
     for scheme in pd.unique(schemes):
-        costs_of = unit_costs_of(unit_costs, scheme)
+        costs_of = unit_costs_of(unit_costs, scheme or None)
         every = np.concatenate(list(costs_of.values())) if costs_of else np.array([1.0])
-        rows = np.flatnonzero((schemes == scheme).to_numpy()) if scheme is not None else (
-            np.arange(len(t)))
+        rows = np.flatnonzero((schemes == scheme).to_numpy())
         for item in pd.unique(t["item"].iloc[rows]):
             r = rows[(t["item"].iloc[rows] == item).to_numpy()]
             c = costs_of.get(str(item), every)

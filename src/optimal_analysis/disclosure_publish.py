@@ -136,7 +136,10 @@ def publish(tables: dict[str, pd.DataFrame], *, suppress_max: int, round_to: int
             out[name] = publish_km(t, **curve_kw)
         elif name == "cumulative_incidence":
             out[name] = publish_cumulative_incidence(t, **curve_kw)
-        elif name in ("costs", "costs_sensitivity") and unit_costs is not None:
+        elif name in ("costs", "costs_sensitivity"):
+            if unit_costs is None:
+                raise ValueError(f"publishing {name} needs the public unit costs (unit_costs=): "
+                                 "exact costs beside rounded units give the units back")
             out[name] = publish_costs(t, name, unit_costs, **kw)
         elif name == "rate_ratios":
             out[name] = disclose_named(_crude_rows(t, crude_rates, ratio=True, **kw), name, **kw)
