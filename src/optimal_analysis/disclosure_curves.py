@@ -111,8 +111,9 @@ def coarsen_curve(
     types
         The event-count columns (one for KM, one per competing event for AJ).
     last_day
-        The last step is shown at no later than this day (the end of follow-up
-        of the whole table, not of this curve), not at a grid day past it.
+        The last step is shown at no later than this day (the last event day
+        of the whole table, over all curves, not of this curve), not at a grid
+        day past it.
 
     Returns
     -------
