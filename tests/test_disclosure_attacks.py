@@ -222,3 +222,26 @@ def test_publish_recomputes_crude_model_rates_from_rounded_events():
     # and the unmodified table gives 48 and 3 back
     found = check_tables({"crude_rates": out["crude_rates"], "standardised_rates": sr}, **RULES)
     assert sorted(f.value for f in found) == [3.0, 48.0]
+
+
+def test_published_cumulative_incidence_by_hand():
+    # 100 at entry; admissions / deaths 8/0 at day 5, 2/9 at day 20, 8/8 at day 40, nobody
+    # censored. Grid 30: days 0-30 hold 10/9, days 31-60 8/8. Rounded running totals:
+    # admissions 10, 18 -> 10, 20; deaths 9, 17 -> 10, 15. At risk 100, then 100 - 20 = 80.
+    from optimal_analysis.disclosure_curves import publish_cumulative_incidence
+
+    times, n = [0, 5, 20, 40], [100, 100, 92, 81]
+    adm, death = [0, 8, 2, 8], [0, 0, 9, 8]
+    ci = pd.DataFrame({"care_model": "a", "event": ["emergency_admission", "death"] * 4,
+                       "time": np.repeat(times, 2), "n_at_risk": np.repeat(n, 2),
+                       "n_events": np.ravel(np.column_stack([adm, death])),
+                       "estimate": 0.0, "std_error": 0.01})
+    out = publish_cumulative_incidence(ci, grid_days=30, min_events=8, round_to=5)
+    a = out[out["event"] == "emergency_admission"]
+    d = out[out["event"] == "death"]
+    assert a["time"].tolist() == [0, 30, 40]  # the last step at the table's last event day
+    assert a["n_at_risk"].tolist() == [100, 100, 80]
+    assert a["n_events"].tolist() == [0, 10, 10] and d["n_events"].tolist() == [0, 10, 5]
+    np.testing.assert_allclose(a["estimate"], [0, 0.1, 0.1 + 0.8 * 10 / 80], rtol=1e-14)
+    np.testing.assert_allclose(d["estimate"], [0, 0.1, 0.1 + 0.8 * 5 / 80], rtol=1e-14)
+    assert check_tables({"cumulative_incidence": out}, **RULES) == []

@@ -63,8 +63,9 @@ def test_published_folder_gives_nothing_back_and_legacy_does(published_run, unit
     tables = _tables(published_run)
     legacy = {n: disclose(t, TABLE_SPECS[n], name=n, **RULES) for n, t in tables.items()}
     found = check_tables(legacy, unit_costs=unit_costs, **RULES)
-    attacks = {f.attack for f in found}
-    assert {"curve_step", "unit_cost"} <= attacks
+    attacks = {(f.table, f.attack) for f in found}
+    assert {("km", "curve_step"), ("cumulative_incidence", "curve_step"),
+            ("costs", "unit_cost")} <= attacks
     assert sum(1 <= f.value <= 7 for f in found) > 10
 
 

@@ -217,7 +217,7 @@ def publish_km(
         c = coarsen_curve(g, ["n_events"], grid_days=grid_days, min_events=min_events,
                           round_to=round_to, rounding=rounding, last_day=last_day)
         est = c["surv"].to_numpy()
-        se = np.zeros(len(c))
+        se = np.full(len(c), np.nan)  # no standard error: no CI
         if "std_error" in g:
             se = signif(_se_at(g["time"].to_numpy(float), g["std_error"].to_numpy(float),
                                c["time"].to_numpy(float)), 2)
@@ -256,7 +256,7 @@ def publish_cumulative_incidence(
         for ev in events:
             exact = g[g["event"] == ev].sort_values("time")
             est = c[f"inc_{ev}"].to_numpy()
-            se = np.zeros(len(c))
+            se = np.full(len(c), np.nan)  # no standard error: no CI
             if "std_error" in exact:
                 se = signif(_se_at(exact["time"].to_numpy(float),
                                    exact["std_error"].to_numpy(float),
