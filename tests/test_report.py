@@ -308,9 +308,10 @@ def test_report_of_a_synthetic_run(synthetic_results):
         assert not pattern.search(html), pattern.pattern
     srcs = re.findall(r'<img src="([^"]{0,40})', html)
     assert srcs and all(s.startswith("data:image/") for s in srcs)
-    # every figure of the run that the report shows is embedded
+    # every figure of the run that the report shows is embedded, each drawn from published tables
     shown = set(re.findall(r'data-figure="([\w/]+)"', html))
-    assert {"service_use", "published/crude_rates", "published/km"} <= shown
+    assert {"published/service_use", "published/crude_rates", "published/km"} <= shown
+    assert all(f.startswith("published/") for f in shown)
 
 
 def test_published_km_figure_stops_where_too_few_are_at_risk():

@@ -43,6 +43,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from optimal_analysis.disclosure_rounding import (
+    ROUNDING_SCHEMES,
+    is_rounded,
+    round_counts,
+    rounding_slack,
+)
 from optimal_analysis.stats.poisson import exact_poisson_rate_ci
 from optimal_analysis.stats.smd import smd_binary
 
@@ -54,7 +60,11 @@ __all__ = [
     "disclose",
     "disclose_named",
     "disclosure_mask",
+    "check_published",
+    "is_rounded",
     "round_counts",
+    "rounding_slack",
+    "ROUNDING_SCHEMES",
 ]
 
 logger = logging.getLogger(__name__)
@@ -205,9 +215,9 @@ TABLE_SPECS: dict[str, TableSpec] = {
         optional=frozenset({"residents", "person_years", *_CI_SMALL}),
     ),
     "cumulative_incidence": TableSpec(
-        counts=("n_at_risk", "n_events"),
+        counts=("n_at_risk", "n_events", "n_censored"),
         derived=_CURVE_STATS,
-        optional=frozenset({"n_events", "std_error", *_CI_SMALL}),
+        optional=frozenset({"n_events", "n_censored", "std_error", *_CI_SMALL}),
     ),
     "at_risk": TableSpec(counts=("n_at_risk",)),
     "km": TableSpec(
@@ -250,18 +260,6 @@ TABLE_SPECS: dict[str, TableSpec] = {
         secondary=(SecondaryGroup("residents", ()), SecondaryGroup("deaths", ())),
     ),
 }
-
-
-def round_counts(counts: np.ndarray, round_to: int) -> np.ndarray:
-    """Round counts to the nearest multiple of ``round_to``.
-
-    ``r(x) = round_to * floor(x / round_to + 1/2)``, except that a positive count
-    never rounds to 0 (it becomes ``round_to``) so a published 0 is a true 0.
-    Missing values stay missing.
-    """
-    x = np.asarray(counts, dtype=float)
-    rounded = round_to * np.floor(x / round_to + 0.5)
-    return np.where((x > 0) & (rounded == 0), float(round_to), rounded)
 
 
 def _check_columns(table: pd.DataFrame, spec: TableSpec, name: str) -> None:
@@ -345,6 +343,7 @@ def disclose(
     round_to: int,
     name: str = "table",
     marker: str = MARKER,
+    rounding: str = "nearest",
 ) -> pd.DataFrame:
     """A publishable copy of ``table``: counts rounded, small cells and their statistics suppressed.
 
@@ -357,6 +356,8 @@ def disclose(
     suppress_max, round_to
         Counts 1..suppress_max are suppressed (7 by default; 9 for "fewer than
         10"); other counts are rounded to the nearest ``round_to``.
+    rounding
+        ``nearest`` (to ``round_to``) or ``midpoint6`` (:func:`round_counts`).
     marker
         What a suppressed cell shows.
 
@@ -379,7 +380,7 @@ def disclose(
     for c in spec.counts:
         if c in out:
             raw = pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float)
-            rounded = np.where(keep.to_numpy(), raw, round_counts(raw, round_to))
+            rounded = np.where(keep.to_numpy(), raw, round_counts(raw, round_to, rounding))
             out[c] = pd.array(np.where(np.isnan(rounded), np.nan, rounded), dtype="Float64").astype(
                 "Int64"
             )
@@ -402,7 +403,13 @@ def disclose(
 
 
 def disclose_named(
-    table: pd.DataFrame, name: str, *, suppress_max: int, round_to: int, marker: str = MARKER
+    table: pd.DataFrame,
+    name: str,
+    *,
+    suppress_max: int,
+    round_to: int,
+    marker: str = MARKER,
+    rounding: str = "nearest",
 ) -> pd.DataFrame:
     """:func:`disclose` with the spec of table ``name`` from :data:`TABLE_SPECS`."""
     if name not in TABLE_SPECS:
@@ -414,11 +421,25 @@ def disclose_named(
         round_to=round_to,
         name=name,
         marker=marker,
+        rounding=rounding,
     )
 
 
 def disclose_tables(tables: dict[str, pd.DataFrame], *, suppress_max: int,
-                    round_to: int) -> dict[str, pd.DataFrame]:
-    """The published copy of each named table (see :func:`disclose_named`)."""
-    return {name: disclose_named(t, name, suppress_max=suppress_max, round_to=round_to)
+                    round_to: int, rounding: str = "nearest") -> dict[str, pd.DataFrame]:
+    """Cell-by-cell disclosure of each named table (see :func:`disclose_named`).
+
+    This alone is *not* safe for curves and costs (their statistics are exact
+    functions of the counts): :func:`optimal_analysis.disclosure_publish.publish_tables`
+    is the publish step.
+    """
+    return {name: disclose_named(t, name, suppress_max=suppress_max, round_to=round_to,
+                                 rounding=rounding)
             for name, t in tables.items()}
+
+
+def check_published(results_dir, **kwargs):  # type: ignore[no-untyped-def]
+    """See :func:`optimal_analysis.disclosure_check.check_published` (re-exported here)."""
+    from optimal_analysis.disclosure_check import check_published as _check
+
+    return _check(results_dir, **kwargs)

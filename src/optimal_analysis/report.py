@@ -67,12 +67,17 @@ _INTRO = {
     "compare each model with the reference; |SMD| above 0.1 is commonly read as imbalance.",
     "service_use": "NHS contacts outside hospital stays, per resident-year of follow-up.",
     "costs": "NHS costs over follow-up per resident-year, with bootstrap 95% confidence intervals "
-    "(care homes resampled within care model).",
+    "(care homes resampled within care model). Costs are published from the rounded units "
+    "(rounded units times the unit cost), so a small item may differ from its exact cost by up "
+    "to one rounding step of its units; totals move by well under 1%.",
     "admissions": "Crude rates per resident-year (exact Poisson 95% CI) and rate ratios against "
     "the "
     "reference care model from Poisson and negative binomial models, cluster-robust by care home.",
     "survival": "Time to first emergency admission with death as a competing event (cumulative "
-    "incidence, cause-specific Cox and Fine–Gray models) and all-cause survival.",
+    "incidence, cause-specific Cox and Fine–Gray models) and all-cause survival. The curves are "
+    "published on a coarse grid from rounded counts, so that no step gives a count away: on "
+    "3,000 residents a monthly grid keeps them within about 0.006 of the exact curves at each "
+    "step; with few residents the steps are fewer and wider.",
 }
 
 
@@ -106,8 +111,19 @@ FIGURE_CAPTIONS = {
         "Cumulative incidence of first emergency admission and of death before admission."
     ),
     "km": "Kaplan–Meier survival (all-cause death) by care model.",
-    "costs_by_service_group": "NHS cost per resident-year by service group and care model.",
+    "costs_by_service_group": (
+        "NHS cost per resident-year by service group and care model, costed from the "
+        "rounded units."
+    ),
 }
+
+#: Said of every published survival curve (docs/disclosure.md).
+CURVE_NOTE = (
+    " Published curves step on a coarse grid (config disclosure.curve_grid_days), every step "
+    "holding at least suppress_max + 1 events, and are recomputed from rounded counts; the "
+    "band is the analyst's cluster-robust standard error to two significant figures."
+)
+_CURVE_FIGURES = {"km", "cumulative_incidence"}
 
 
 def _caption(name: str) -> str:
@@ -116,6 +132,8 @@ def _caption(name: str) -> str:
     caption = FIGURE_CAPTIONS.get(base, base.replace("_", " ").capitalize())
     if name.startswith("published/"):
         caption += " Drawn from the published tables: suppressed values are left out."
+        if base in _CURVE_FIGURES:
+            caption += CURVE_NOTE
     return caption
 
 

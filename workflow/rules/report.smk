@@ -3,14 +3,15 @@
 from optimal_analysis.disclosure import TABLE_SPECS
 from optimal_analysis.figures.published import FIGURE_TABLES
 
-# What each report section shows: published tables and figures (path under figures/, no
-# suffix). This is the one place the report is wired; a name listed here must be produced by
-# some rule. Figures under published/ are redrawn from the disclosed tables (rule
-# plot_published); the others are drawn from aggregates with nothing to suppress.
+# What each report section shows: published tables and figures (no suffix). This is the one
+# place the report is wired; a name listed here must be produced by some rule. "published/x"
+# is published/figures/x, redrawn from the published (disclosed) tables by rule
+# plot_published: every figure of the report is one of these, so the report shows nothing its
+# published tables hide, and published/ plus report.html is everything there is to share.
 REPORT_SECTIONS = {
     "data": {"tables": ["cohort_summary", "data_flow"], "figures": []},
     "residents": {"tables": ["baseline"], "figures": []},
-    "service_use": {"tables": ["service_use"], "figures": ["service_use"]},
+    "service_use": {"tables": ["service_use"], "figures": ["published/service_use"]},
     "costs": {
         "tables": ["costs", "costs_sensitivity"],
         "figures": ["published/costs_by_service_group"],
@@ -35,7 +36,14 @@ REPORT_TABLE_FILES = [
     for t in dict.fromkeys(n for s in REPORT_SECTIONS.values() for n in s["tables"])
     if t in TABLE_SPECS
 ]
-REPORT_FIGURE_FILES = [R(f"figures/{f}.svg") for f in REPORT_FIGURE_NAMES]
+def figure_file(name, suffix="svg"):
+    """Path of report figure ``name``: published/x -> published/figures/x, else figures/x."""
+    if name.startswith("published/"):
+        return R(f"published/figures/{name.removeprefix('published/')}.{suffix}")
+    return R(f"figures/{name}.{suffix}")
+
+
+REPORT_FIGURE_FILES = [figure_file(f) for f in REPORT_FIGURE_NAMES]
 
 
 # Files whose SHA-256 the report records: the dataset and the cost tables.
@@ -66,6 +74,8 @@ PUBLISHED_TABLES = [
 rule publish_tables:
     input:
         **{t: R(f"tables/{t}.csv") for t in PUBLISHED_TABLES},
+        unit_costs=config["unit_costs"],
+        inflation=config["inflation"],
     output:
         **{t: R(f"published/tables/{t}.csv") for t in PUBLISHED_TABLES},
     log:
@@ -73,8 +83,12 @@ rule publish_tables:
     benchmark:
         R("benchmarks/publish_tables.tsv")
     params:
+        tables=PUBLISHED_TABLES,
         suppress_max=config["disclosure"]["suppress_max"],
         round_to=config["disclosure"]["round_to"],
+        rounding=config["disclosure"].get("rounding", "nearest"),
+        curve_grid_days=config["disclosure"].get("curve_grid_days", 30),
+        price_year=config["price_year"],
     script:
         "../scripts/publish_tables.py"
 
@@ -84,7 +98,7 @@ rule plot_published:
         **{t: R(f"published/tables/{t}.csv") for f in FIGURE_TABLES.values() for t in f},
     output:
         **{
-            f: [R(f"figures/published/{f}.{x}") for x in ("png", "svg")]
+            f: [R(f"published/figures/{f}.{x}") for x in ("png", "svg")]
             for f in FIGURE_TABLES
         },
     log:
@@ -120,5 +134,5 @@ rule report:
 
 
 ALL_OUTPUTS += [R(f"published/tables/{t}.csv") for t in PUBLISHED_TABLES] + [
-    R("report.html")
-]
+    R(f"published/figures/{f}.{x}") for f in FIGURE_TABLES for x in ("png", "svg")
+] + [R("report.html")]

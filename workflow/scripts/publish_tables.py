@@ -1,18 +1,42 @@
-"""Rule publish_tables: the published copies of the results tables (suppressed, rounded counts)."""
+"""Rule publish_tables: the published copies of the results tables, then the attack suite.
+
+Every published table is computed from disclosure-safe inputs
+(optimal_analysis.disclosure_publish); the attack suite
+(optimal_analysis.disclosure.check_published) then reads the written folder and
+the public unit-cost table, and stops the run, listing the first findings, if
+any count can be recovered (Snakemake then removes the written tables).
+"""
 
 import pandas as pd
 
-from optimal_analysis.disclosure import disclose_tables
+from optimal_analysis.disclosure import check_published
+from optimal_analysis.disclosure_check import format_findings
+from optimal_analysis.disclosure_costs import public_unit_costs
+from optimal_analysis.disclosure_publish import DisclosureError, publish
 from optimal_analysis.io import write_csv
 from optimal_analysis.logs import setup_logging
 
 snakemake = globals()["snakemake"]
 log = setup_logging(snakemake.log[0])
+p = snakemake.params
+rules = {"suppress_max": p.suppress_max, "round_to": p.round_to, "rounding": p.rounding}
 
-tables = {name: pd.read_csv(path) for name, path in snakemake.input.items()}
-published = disclose_tables(
-    tables, suppress_max=snakemake.params.suppress_max, round_to=snakemake.params.round_to
+unit_costs = public_unit_costs(
+    pd.read_csv(snakemake.input.unit_costs),
+    pd.read_csv(snakemake.input.inflation),
+    price_year=p.price_year,
 )
+tables = {name: pd.read_csv(snakemake.input[name]) for name in p.tables}
+published = publish(tables, curve_grid_days=p.curve_grid_days, unit_costs=unit_costs, **rules)
 for name, table in published.items():
     write_csv(table, snakemake.output[name])
     log.info("wrote %s (%d rows)", snakemake.output[name], len(table))
+
+folder = str(snakemake.output[p.tables[0]]).rsplit("/published/", 1)[0]
+findings = check_published(folder, unit_costs=unit_costs, **rules)
+if findings:
+    message = format_findings(findings)
+    log.error(message)
+    raise DisclosureError(message + "\nNothing may be shared from published/ until this is fixed "
+                          "(docs/disclosure.md).")
+log.info("attack suite (docs/disclosure.md): %s", format_findings(findings))

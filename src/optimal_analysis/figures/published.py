@@ -1,11 +1,13 @@
 """Report figures redrawn from the *published* (disclosed) tables.
 
 The stage figures under ``figures/`` are drawn from the unsuppressed tables for
-the analyst. The report shows these versions instead: suppressed values
+the analyst and are not to be shared. The report shows these versions instead,
+written to ``published/figures/``: suppressed values
 (:data:`optimal_analysis.disclosure.MARKER`) become gaps, numbers at risk are
-the rounded ones (a suppressed one shows as "–"), and a curve stops where
-fewer residents than the threshold are at risk (its later steps are
-suppressed), so no figure in the report shows what its tables hide.
+the rounded ones (a suppressed one shows as "–"), and the survival curves are
+the published coarse ones (steps on the ``curve_grid_days`` grid, recomputed
+from rounded counts; docs/disclosure.md), so no figure in the report shows
+what its tables hide.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from matplotlib.figure import Figure
 
 from optimal_analysis.disclosure import MARKER
 from optimal_analysis.figures.costs import plot_cost_by_service_group
+from optimal_analysis.figures.describe import plot_service_use
 from optimal_analysis.figures.rates import plot_crude_rates, plot_rate_ratios
 from optimal_analysis.figures.survival import plot_cumulative_incidence, plot_km
 
@@ -31,6 +34,7 @@ FIGURE_TABLES: dict[str, tuple[str, ...]] = {
     "cumulative_incidence": ("cumulative_incidence", "at_risk"),
     "km": ("km", "at_risk"),
     "costs_by_service_group": ("costs",),
+    "service_use": ("service_use",),
 }
 
 _TEXT = {"outcome", "care_model", "term", "model", "adjustment", "exposure", "event", "scale"}
@@ -80,6 +84,8 @@ def plot_published(
         if rr["n_residents"].notna().all():
             rr = rr.assign(n_residents=rr["n_residents"].astype("int64"))
         return _figure_of(plot_rate_ratios(rr, care_models=care_models))
+    if name == "service_use":
+        return _figure_of(plot_service_use(tables["service_use"], care_models=care_models))
     if name == "costs_by_service_group":
         # a suppressed item cost is a gap in its stack; the total keeps its bootstrap CI
         return _figure_of(plot_cost_by_service_group(t["costs"], care_models=care_models))
