@@ -245,3 +245,29 @@ def test_published_cumulative_incidence_by_hand():
     np.testing.assert_allclose(a["estimate"], [0, 0.1, 0.1 + 0.8 * 10 / 80], rtol=1e-14)
     np.testing.assert_allclose(d["estimate"], [0, 0.1, 0.1 + 0.8 * 5 / 80], rtol=1e-14)
     assert check_tables({"cumulative_incidence": out}, **RULES) == []
+
+
+def test_published_curves_carry_the_small_sample_limits_by_hand():
+    # As above, with 4 care homes (G) and an analyst's SE of 0.0123 (0.012 published):
+    # small-sample limits est exp(-+ t_3 * 0.012 * sqrt(4/3) / est).
+    from scipy import stats
+
+    from optimal_analysis.disclosure_curves import publish_cumulative_incidence
+
+    times, n = [0, 5, 20, 40], [100, 100, 92, 81]
+    adm, death = [0, 8, 2, 8], [0, 0, 9, 8]
+    ci = pd.DataFrame({"care_model": "a", "event": ["emergency_admission", "death"] * 4,
+                       "time": np.repeat(times, 2), "n_at_risk": np.repeat(n, 2),
+                       "n_events": np.ravel(np.column_stack([adm, death])),
+                       "estimate": 0.0, "std_error": 0.0123, "n_clusters": 4})
+    out = publish_cumulative_incidence(ci, grid_days=30, min_events=8, round_to=5)
+    a = out[(out["event"] == "emergency_admission") & (out["time"] == 40)].iloc[0]
+    est, half = 0.2, stats.t.ppf(0.975, 3) * 0.012 * np.sqrt(4 / 3) / 0.2
+    assert a["std_error"] == 0.012
+    np.testing.assert_allclose([a["conf_low_small"], a["conf_high_small"]],
+                               [est * np.exp(-half), est * np.exp(half)], rtol=1e-12)
+    # one care home: no small-sample limits
+    one = publish_cumulative_incidence(ci.assign(n_clusters=1), grid_days=30, min_events=8,
+                                       round_to=5)
+    assert one["conf_low_small"].isna().all()
+    assert check_tables({"cumulative_incidence": out}, **RULES) == []

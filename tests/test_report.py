@@ -395,3 +395,24 @@ def test_cost_table_shows_the_small_sample_interval_and_its_own_price_year():
     assert d["rows"] == [["total", "£8,000 (£6,100 to £9,900)"]]
     assert "2019 prices" in d["note"] and "t(G-1) ratio linearisation" in d["note"]
     assert "too narrow" in d["note"]
+
+
+def test_methods_say_how_each_shown_interval_is_made():
+    from optimal_analysis.report import make_methods
+
+    tables = {
+        "rate_ratios": pd.DataFrame({"model": ["poisson"], "small_sample_method":
+                                     ["CR2-Satterthwaite"], "p_value_wild": [0.2]}),
+        "hazard_ratios": pd.DataFrame({"model": ["cox"], "small_sample_method":
+                                       ["jackknife t(G-1)"], "p_value_wild": [None]}),
+        "costs": pd.DataFrame({"small_sample_method": ["t(G-1)-log-linearised"]}),
+    }
+    methods = dict(make_methods(CONFIG, tables))
+    shown = methods["Confidence intervals shown"]
+    assert "rate ratios: CR2 (bias-reduced linearisation" in shown
+    assert "hazard ratios: delete-one-care-home jackknife" in shown
+    assert "costs: a t(G-1) interval on the log of cost" in shown
+    assert "influence on the estimate summed within care home" in shown
+    assert "cmprsk::crr(cengroup = region)" in methods["Intervals in the published tables"]
+    assert methods["Few care homes"].startswith("Where a comparison") and (
+        "rate ratios also carry" in methods["Few care homes"])

@@ -31,6 +31,11 @@ risk. The published curves are therefore built, as the OpenSAFELY
    log transform of the exact curves, ``est exp(+-z se/est)`` capped at 1. A
    two-figure error cannot be inverted: Greenwood's increment
    ``d/(n(n-d))`` would need about ``log10(n^2)`` more significant figures.
+   Where the analyst's table has ``n_clusters`` (G, the care homes of the care
+   model), the small-sample limits the report draws, ``conf_low_small,
+   conf_high_small``, are recomputed the same way with the variance times G/(G-1)
+   and the t(G-1) quantile (as the exact curves' small-sample limits; NaN if
+   G < 2). G counts care homes, which are published (docs/disclosure.md).
 
 Rows of a weighted curve (``adjustment`` other than ``crude``) hold no counts to
 round and are left out of the published copy.
@@ -42,9 +47,10 @@ import logging
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.stats import norm, t
 
 from optimal_analysis.disclosure_rounding import round_counts
+from optimal_analysis.stats.aalen_johansen import log_interval
 
 __all__ = ["coarsen_curve", "publish_cumulative_incidence", "publish_km", "signif"]
 
@@ -190,6 +196,20 @@ def _log_ci(est: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+def _small_ci(est: np.ndarray, se: np.ndarray, exact: pd.DataFrame) -> dict[str, np.ndarray]:
+    """``conf_low_small, conf_high_small`` from the published estimate and rounded error:
+    variance x G/(G-1), t(G-1) quantile on the log scale, G = the exact table's
+    ``n_clusters`` (empty dict where the exact table has none)."""
+    if "n_clusters" not in exact or exact["n_clusters"].isna().all():
+        return {}
+    g = int(exact["n_clusters"].max())
+    if g < 2:
+        return {"conf_low_small": np.full(est.size, np.nan),
+                "conf_high_small": np.full(est.size, np.nan)}
+    lo, hi = log_interval(est, se * np.sqrt(g / (g - 1)), float(t.ppf(0.975, g - 1)))
+    return {"conf_low_small": lo, "conf_high_small": hi}
+
+
 def _crude(table: pd.DataFrame, name: str) -> pd.DataFrame:
     if "adjustment" not in table:
         return table
@@ -224,7 +244,7 @@ def publish_km(
         lo, hi = _log_ci(est, se)
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
         parts.append(pd.DataFrame({**row, "time": c["time"], "estimate": est, "std_error": se,
-                                   "conf_low": lo, "conf_high": hi,
+                                   "conf_low": lo, "conf_high": hi, **_small_ci(est, se, g),
                                    "n_at_risk": c["n_at_risk"], "n_events": c["n_events"],
                                    "n_censored": c["n_censored"]}))
     if not parts:
@@ -264,6 +284,7 @@ def publish_cumulative_incidence(
             lo, hi = _log_ci(est, se)
             parts.append(pd.DataFrame({**row, "event": ev, "time": c["time"], "estimate": est,
                                        "std_error": se, "conf_low": lo, "conf_high": hi,
+                                       **_small_ci(est, se, exact),
                                        "n_at_risk": c["n_at_risk"], "n_events": c[ev],
                                        "n_censored": c["n_censored"]}))
     if not parts:

@@ -106,7 +106,10 @@ class SectionInputs:
 FIGURE_CAPTIONS = {
     "service_use": "NHS contacts per resident-year by service and care model (published counts).",
     "crude_rates": "Crude rates per resident-year by outcome and care model, 95% exact Poisson CI.",
-    "rate_ratios_forest": "Rate ratios against the reference care model, 95% cluster-robust CI.",
+    "rate_ratios_forest": (
+        "Rate ratios against the reference care model, 95% small-sample CI (CR2 with "
+        "Satterthwaite degrees of freedom, cluster-robust by care home)."
+    ),
     "cumulative_incidence": (
         "Cumulative incidence of first emergency admission and of death before admission."
     ),
@@ -121,7 +124,9 @@ FIGURE_CAPTIONS = {
 CURVE_NOTE = (
     " Published curves step on a coarse grid (config disclosure.curve_grid_days), every step "
     "holding at least suppress_max + 1 events, and are recomputed from rounded counts; the "
-    "band is the analyst's cluster-robust standard error to two significant figures."
+    "band is the 95% small-sample interval: the analyst's cluster-robust standard error (to "
+    "two significant figures) with variance x G/(G-1) and the t(G-1) quantile, G the care "
+    "homes of the care model."
 )
 _CURVE_FIGURES = {"km", "cumulative_incidence"}
 
@@ -139,6 +144,74 @@ def _caption(name: str) -> str:
 
 def _care_model_list(models: Sequence[str]) -> str:
     return ", ".join(f"{care_model_label(m)} ({m})" for m in models)
+
+
+#: What each small-sample method (``small_sample_method``) does, for the methods section.
+SMALL_SAMPLE_METHODS = {
+    "CR2-Satterthwaite": "CR2 (bias-reduced linearisation, Bell and McCaffrey 2002) "
+    "cluster-robust covariance with Satterthwaite degrees of freedom (Pustejovsky and Tipton "
+    "2018), as R clubSandwich::coef_test(vcov = \"CR2\", test = \"Satterthwaite\")",
+    "jackknife t(G-1)": "delete-one-care-home jackknife variance ((G-1)/G times the sum of "
+    "squared deviations of the G refits) with t(G-1) quantiles",
+    "t(G-1)": "the cluster-robust standard error times sqrt(G/(G-1)) with t(G-1) quantiles",
+    "t(G-1)-log-linearised": "a t(G-1) interval on the log of cost per resident-year, its "
+    "variance linearised from care-home totals (ratio estimator) times G/(G-1)",
+}
+
+
+def _interval_methods(tables: Mapping[str, pd.DataFrame]) -> list[tuple[str, str]]:
+    """How each interval of the report is made (the methods named in the tables)."""
+    used: dict[str, list[str]] = {}
+    for name in ("rate_ratios", "hazard_ratios", "costs"):
+        t = tables.get(name)
+        if t is not None and "small_sample_method" in t:
+            for m in t["small_sample_method"].dropna().astype(str).unique():
+                if m and m != "nan":
+                    used.setdefault(m, []).append(name.replace("_", " "))
+    out = [
+        (
+            "Confidence intervals shown",
+            "95% small-sample intervals, chosen by their measured coverage with few and with "
+            "many care homes (docs/validation.md); G is the number of care homes in the "
+            "fitted model (for curves and costs, in the care model). "
+            + "; ".join(
+                f"{', '.join(where)}: {SMALL_SAMPLE_METHODS.get(m, m)}" for m, where in used.items()
+            )
+            + ("." if used else "")
+            + " Survival curves: Aalen–Johansen and Kaplan–Meier with each resident's "
+            "influence on the estimate summed within care home (as R survfit(id =, influence "
+            "= TRUE)), variance x G/(G-1), t(G-1) quantile on the log scale.",
+        ),
+        (
+            "Intervals in the published tables",
+            "conf_low/conf_high keep the conventional definitions, comparable with other "
+            "software: rate ratios CR1 (G/(G-1)(N-1)/(N-K), R sandwich::vcovCL type HC1) "
+            "with normal quantiles; hazard ratios the robust sandwich of R coxph(cluster =); "
+            "Fine–Gray with the censoring distribution estimated within region (R "
+            "cmprsk::crr(cengroup = region)); costs a percentile bootstrap resampling care "
+            "homes within care model. The small-sample interval is in conf_low_small, "
+            "conf_high_small, p_value_small, df_small and small_sample_method.",
+        ),
+    ]
+    few = []
+    for name in ("rate_ratios", "hazard_ratios"):
+        t = tables.get(name)
+        if t is not None and "p_value_wild" in t and pd.to_numeric(
+            t["p_value_wild"], errors="coerce"
+        ).notna().any():
+            few.append(name.replace("_", " "))
+    if few:
+        out.append(
+            (
+                "Few care homes",
+                "Where a comparison has fewer care homes than the few-clusters threshold, "
+                + " and ".join(few)
+                + " also carry a restricted wild cluster score bootstrap p-value (Kline and "
+                "Santos 2012, Webb weights; p_value_wild), reported beside the small-sample "
+                "p-value.",
+            )
+        )
+    return out
 
 
 def make_methods(
@@ -169,12 +242,7 @@ def make_methods(
             "event, moving out and study end censored.",
         ),
         ("Models", ", ".join(models) if models else "no model tables in this run"),
-        (
-            "Cluster-robust inference",
-            "By care home (CR1 small-sample factor); with fewer than "
-            f"{config.get('few_clusters_threshold')} care homes also a wild cluster bootstrap "
-            f"({config.get('wild_bootstrap_replicates')} replicates).",
-        ),
+        *_interval_methods(tables),
         (
             "Covariates (adjusted models)",
             ", ".join(config.get("covariates", [])) + " (complete cases)",

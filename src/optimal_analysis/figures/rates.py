@@ -92,7 +92,9 @@ def plot_rate_ratios(
     the main analysis (``person_years``) is drawn. Each row is labelled with
     its model and adjustment, and annotated on the right with the number of
     residents and care homes (clusters) used; a ``†`` marks estimates flagged
-    ``few_clusters``, and a footnote states when ``region_confounded``. Rows with
+    ``few_clusters``, and a footnote states when ``region_confounded``. Bars are the
+    small-sample interval (``conf_low_small``, ``conf_high_small``) where the table
+    has it, else the CR1 one (``conf_low``, ``conf_high``). Rows with
     a ``reason`` are annotated: "not estimable (reason)" without a marker when the
     estimate is empty, "no CI (reason)" without a bar when only the limits are.
     """
@@ -114,12 +116,15 @@ def plot_rate_ratios(
     # A gap between outcomes: y positions skip one slot at each new outcome.
     y = np.arange(n) + data["_o"].to_numpy()
     est = data["estimate"].to_numpy(dtype=float)
+    # The small-sample interval where the table has it (results contract), else CR1.
+    small = {"conf_low_small", "conf_high_small"} <= set(data.columns)
+    low, high = ("conf_low_small", "conf_high_small") if small else ("conf_low", "conf_high")
     # Rows without an estimate (a ``reason``) get no marker; rows without limits no bar.
     err = np.nan_to_num(
         np.vstack(
             [
-                est - data["conf_low"].to_numpy(dtype=float),
-                data["conf_high"].to_numpy(dtype=float) - est,
+                est - data[low].to_numpy(dtype=float),
+                data[high].to_numpy(dtype=float) - est,
             ]
         ),
         nan=0.0,

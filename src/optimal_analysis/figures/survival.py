@@ -73,15 +73,21 @@ def _models(
 def _curves(
     ax: Axes, data: pd.DataFrame, models: Sequence[str], colours: dict, start: float
 ) -> None:
-    """One step curve with its CI band per care model (``data`` sorted by time)."""
+    """One step curve with its CI band per care model (``data`` sorted by time).
+
+    The band is the small-sample interval (``conf_low_small``, ``conf_high_small``)
+    where the table has it, else ``conf_low``, ``conf_high``.
+    """
+    small = {"conf_low_small", "conf_high_small"} <= set(data.columns)
+    low, high = ("conf_low_small", "conf_high_small") if small else ("conf_low", "conf_high")
     for model in models:
         d = data[data["care_model"] == model]
         _step(
             ax,
             d["time"],
             d["estimate"],
-            d["conf_low"],
-            d["conf_high"],
+            d[low],
+            d[high],
             start=start,
             colour=colours[model],
             label=care_model_label(model),
