@@ -29,7 +29,7 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py
 
-## validate: simulation study of bias, SEs and coverage -> docs/validation.md (about 10 minutes;
+## validate: simulation study of bias, SEs and coverage -> docs/validation.md (1,000 replicates x 2 designs, about 8 minutes;
 ## VALIDATE_ARGS="--replicates 20" for a quick check)
 validate: $(STAMP)
 	$(BIN)/python validation/run_validation.py --workers $(CORES) $(VALIDATE_ARGS)

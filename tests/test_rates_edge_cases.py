@@ -184,9 +184,11 @@ def test_dropped_covariates_are_listed_and_lost_care_model_is_a_nan_row():
     assert std.loc[("adjusted", "paid_gp", "rate"), "reason"] == "no_residents"
 
 
-def test_t_df_is_comparison_clusters_minus_one_and_region_on_analysed_subset():
-    # Issue 6: dedicated_team vs usual_care has 2 + 2 = 4 homes, so t has 3 df (not 6 - 1 = 5;
-    # p_value_t was 0.3357 with t(5), is 0.3651 with t(3)).
+def test_t_df_is_fitted_model_clusters_minus_one_and_region_on_analysed_subset():
+    # Issue 12: one definition of G - 1 for rates and survival, G = the homes in the fitted
+    # model: the crude model has 6 homes, so t has 5 df although dedicated_team vs
+    # usual_care has 2 + 2 = 4 homes (issue 6 used 3 df: p_value_t 0.3651 with t(3), is
+    # 0.3357 with t(5)).
     # h1 (dedicated_team) and h5 (usual_care) share region r1, but every h5 resident lacks
     # barthel: in the adjusted (complete-case) analysis the two never share a region.
     cohort = _cohort()
@@ -194,11 +196,12 @@ def test_t_df_is_comparison_clusters_minus_one_and_region_on_analysed_subset():
     cohort.loc[cohort["care_home_id"] == "h5", "barthel"] = pd.NA
     rr, _ = _fit(cohort, covariates=["age", "barthel"], few_clusters_threshold=99)
     row = rr.loc[("crude", "dedicated_team")]
-    assert row["n_clusters_comparison"] == 4
+    assert row["n_clusters_comparison"] == 4 and row["n_clusters"] == 6
     z = abs(np.log(row["estimate"]) / row["std_error"])
-    assert row["p_value_t"] == pytest.approx(2 * stats.t.sf(z, 3), rel=1e-12)
+    assert row["p_value_t"] == pytest.approx(2 * stats.t.sf(z, 5), rel=1e-12)
+    assert row["p_value_t"] == pytest.approx(0.3357, abs=5e-5)
     assert row["conf_high_t"] == pytest.approx(
-        row["estimate"] * np.exp(stats.t.ppf(0.975, 3) * row["std_error"]), rel=1e-12
+        row["estimate"] * np.exp(stats.t.ppf(0.975, 5) * row["std_error"]), rel=1e-12
     )
     assert not row["region_confounded"]
     adjusted = rr.loc[("adjusted", "dedicated_team")]

@@ -1,6 +1,6 @@
 """Seeded simulation study of the pipeline's estimators; writes docs/validation.md.
 
-``make validate`` runs it at full size (200 replicates x 2 designs, 2 workers). Each
+``make validate`` runs it at full size (1,000 replicates x 2 designs, 2 workers). Each
 replicate runs the package's functions on a fresh synthetic dataset (see
 ``validation/replicate.py``); the truth of each estimand comes from the generator
 where it is the estimand, else from one very large dataset of the same design,
@@ -10,7 +10,7 @@ replicate order whatever worker finished first).
 
 Usage::
 
-    python validation/run_validation.py [--replicates 200] [--designs moderate few_homes]
+    python validation/run_validation.py [--replicates 1000] [--designs moderate few_homes]
         [--seed 20240601] [--workers 2] [--out docs/validation.md] [--raw results.csv]
 """
 
@@ -113,7 +113,7 @@ def summarise(raw: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--replicates", type=int, default=200)
+    p.add_argument("--replicates", type=int, default=1000)
     p.add_argument("--designs", nargs="+", default=list(rep.DESIGNS),
                    choices=[*rep.DESIGNS, "smoke"])
     p.add_argument("--seed", type=int, default=20240601)
