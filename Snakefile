@@ -2,7 +2,7 @@
 # Run:  snakemake --cores 2 [--config data_dir=PATH results_dir=PATH]
 from snakemake.utils import min_version, validate
 
-from optimal_analysis.workflow_support import check_config
+from optimal_analysis.workflow_support import check_config, final_targets
 
 min_version("8.10")
 
@@ -10,8 +10,9 @@ min_version("8.10")
 configfile: "config/config.yaml"
 
 
-check_config(config)  # every problem at once, with did-you-mean hints
-validate(config, "workflow/schemas/config.schema.json")
+CONFIG_SCHEMA = "workflow/schemas/config.schema.json"
+check_config(config, CONFIG_SCHEMA)  # every problem at once, with did-you-mean hints
+validate(config, CONFIG_SCHEMA)  # also fills in the schema's defaults
 
 
 include: "workflow/rules/common.smk"
@@ -24,7 +25,8 @@ include: "workflow/rules/describe.smk"
 include: "workflow/rules/report.smk"
 
 
+# Every output of every rule above (final_targets): a new rule is built by default.
 rule all:
     default_target: True
     input:
-        ALL_OUTPUTS,
+        final_targets(workflow.rules),

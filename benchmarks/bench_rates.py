@@ -17,8 +17,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.rate_models import make_rate_models
 from optimal_analysis.rates import make_crude_rates
+from optimal_analysis.rates.models import make_rate_models
 
 MODELS = np.array(["dedicated_team", "paid_gp", "usual_care"])
 

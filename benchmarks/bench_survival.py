@@ -23,7 +23,8 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.rate_models import design_matrix
+from optimal_analysis.care_models import care_model_levels as _levels
+from optimal_analysis.model_frame import design_matrix
 from optimal_analysis.survival import (
     make_at_risk,
     make_cumulative_incidence,
@@ -31,9 +32,8 @@ from optimal_analysis.survival import (
     make_km_summary,
     make_survival_models,
 )
-from optimal_analysis.survival_models import _complete_cases
-from optimal_analysis.survival_models import _fit_model as _fit
-from optimal_analysis.survival_models import care_model_levels as _levels
+from optimal_analysis.survival.models import _complete_cases
+from optimal_analysis.survival.models import _fit_model as _fit
 
 
 def _model_data(cohort, adjustment, covariates, levels, reference):

@@ -80,7 +80,7 @@ class RunResult:
 def _generate_child(residents: int, homes: int, fmt: str, out: str) -> None:
     """Runs in a child process: generate and write one dataset, print timings as JSON."""
     from optimal_analysis.synthetic import generate
-    from optimal_analysis.synthetic_io import write_dataset
+    from optimal_analysis.synthetic.write import write_dataset
 
     t0 = time.perf_counter()
     ds = generate(n_residents=residents, n_homes=homes, seed=SEED)

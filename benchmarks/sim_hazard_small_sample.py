@@ -37,9 +37,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from optimal_analysis.stats.cox import cox_score_information, fit_cox
-from optimal_analysis.stats.finegray import fine_gray_score_information, fit_fine_gray
-from optimal_analysis.survival_inference import jackknife_cov, one_step_jackknife_cov, wild_p
+from optimal_analysis.stats.cox import (
+    cox_score_information,
+    fine_gray_score_information,
+    fit_cox,
+    fit_fine_gray,
+)
+from optimal_analysis.survival.inference import jackknife_cov, one_step_jackknife_cov, wild_p
 
 SEED = 20261128
 PER_HOME = 30

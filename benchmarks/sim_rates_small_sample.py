@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from optimal_analysis.rate_fit import fit_rate_model
+from optimal_analysis.rates.fit import fit_rate_model
 
 TRUTH = {"a": np.log(0.8), "b": np.log(1.25)}
 DESIGNS = {"few": (5, 4, 3), "moderate": (20, 20, 20)}

@@ -39,7 +39,7 @@ def run_workflow(data_dir: Path, results_dir: Path, *extra_config: str,
 def make_synthetic(out: Path, **kwargs) -> Path:
     """Write a synthetic dataset (CSV) to ``out`` and return it."""
     from optimal_analysis.synthetic import generate
-    from optimal_analysis.synthetic_io import write_dataset
+    from optimal_analysis.synthetic.write import write_dataset
 
     write_dataset(generate(**kwargs), out)
     return out

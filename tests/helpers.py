@@ -70,10 +70,10 @@ def ingest_dataset(root: Path, *, care_models: list[str] | None = None,
     """
     import pandas as pd
 
-    from optimal_analysis.failures import empty_failures
     from optimal_analysis.ingest import ingest_region
-    from optimal_analysis.quality import combine_regions
-    from optimal_analysis.read_input import file_labels
+    from optimal_analysis.ingest.failures import empty_failures
+    from optimal_analysis.ingest.quality import combine_regions
+    from optimal_analysis.ingest.read import file_labels
 
     regions = sorted(p.name for p in root.iterdir() if p.is_dir())
     maps = service_code_map or {}

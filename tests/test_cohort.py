@@ -8,7 +8,7 @@ import pytest
 
 from optimal_analysis.cohort import make_cohort
 from optimal_analysis.ingest import ingest_region
-from optimal_analysis.quality import combine_regions
+from optimal_analysis.ingest.quality import combine_regions
 from tests.helpers import CARE_MODELS, TINY, write_region
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 from optimal_analysis.cohort import make_cohort
-from optimal_analysis.quality import InputDataError, check_failures
+from optimal_analysis.ingest.quality import InputDataError, check_failures
 from tests.helpers import (
     CARE_MODELS,
     TINY,

@@ -11,18 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optimal_analysis.describe import make_baseline, make_service_use
-from optimal_analysis.disclosure import (
-    MARKER,
+from optimal_analysis.report.check import check_published
+from optimal_analysis.report.costs import public_unit_costs
+from optimal_analysis.report.disclosure import (
     TABLE_SPECS,
     SecondaryGroup,
     TableSpec,
-    check_published,
     disclose,
     disclose_named,
     round_counts,
 )
-from optimal_analysis.disclosure_costs import public_unit_costs
 from optimal_analysis.stats.poisson import exact_poisson_rate_ci
+from optimal_analysis.tidy import MARKER
 
 REPO = Path(__file__).resolve().parents[1]
 

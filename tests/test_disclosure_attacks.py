@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimal_analysis.disclosure import TABLE_SPECS, check_published, disclose, round_counts
-from optimal_analysis.disclosure_check import check_tables, format_findings
-from optimal_analysis.disclosure_costs import public_unit_costs, publish_costs
-from optimal_analysis.disclosure_curves import coarsen_curve, publish_km, signif
-from optimal_analysis.disclosure_publish import DisclosureError, assert_safe, publish
-from optimal_analysis.disclosure_rounding import is_rounded
 from optimal_analysis.io import write_csv
+from optimal_analysis.report.check import check_published, check_tables, format_findings
+from optimal_analysis.report.costs import public_unit_costs, publish_costs
+from optimal_analysis.report.curves import coarsen_curve, publish_km, signif
+from optimal_analysis.report.disclosure import TABLE_SPECS, disclose, round_counts
+from optimal_analysis.report.publish import DisclosureError, assert_safe, publish
+from optimal_analysis.report.rounding import is_rounded
 
 REPO = Path(__file__).resolve().parents[1]
 RULES = {"suppress_max": 7, "round_to": 5}
@@ -228,7 +228,7 @@ def test_published_cumulative_incidence_by_hand():
     # 100 at entry; admissions / deaths 8/0 at day 5, 2/9 at day 20, 8/8 at day 40, nobody
     # censored. Grid 30: days 0-30 hold 10/9, days 31-60 8/8. Rounded running totals:
     # admissions 10, 18 -> 10, 20; deaths 9, 17 -> 10, 15. At risk 100, then 100 - 20 = 80.
-    from optimal_analysis.disclosure_curves import publish_cumulative_incidence
+    from optimal_analysis.report.curves import publish_cumulative_incidence
 
     times, n = [0, 5, 20, 40], [100, 100, 92, 81]
     adm, death = [0, 8, 2, 8], [0, 0, 9, 8]
@@ -252,7 +252,7 @@ def test_published_curves_carry_the_small_sample_limits_by_hand():
     # small-sample limits est exp(-+ t_3 * 0.012 * sqrt(4/3) / est).
     from scipy import stats
 
-    from optimal_analysis.disclosure_curves import publish_cumulative_incidence
+    from optimal_analysis.report.curves import publish_cumulative_incidence
 
     times, n = [0, 5, 20, 40], [100, 100, 92, 81]
     adm, death = [0, 8, 2, 8], [0, 0, 9, 8]

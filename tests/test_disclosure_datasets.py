@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from optimal_analysis.disclosure import TABLE_SPECS, check_published, disclose
-from optimal_analysis.disclosure_check import check_tables
-from optimal_analysis.disclosure_costs import public_unit_costs
-from optimal_analysis.disclosure_publish import publish
+from optimal_analysis.report.check import check_published, check_tables
+from optimal_analysis.report.costs import public_unit_costs
+from optimal_analysis.report.disclosure import TABLE_SPECS, disclose
+from optimal_analysis.report.publish import publish
 from tests.conftest import make_synthetic, run_workflow
 
 pytestmark = pytest.mark.slow

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimal_analysis.stats.finegray import fit_fine_gray
-from optimal_analysis.survival_models import make_survival_models
+from optimal_analysis.stats.cox import fit_fine_gray
+from optimal_analysis.survival.models import make_survival_models
 
 REF = Path(__file__).parent / "reference" / "survival"
 

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from optimal_analysis.cohort import make_cohort
-from optimal_analysis.quality import InputDataError, check_failures
+from optimal_analysis.ingest.quality import InputDataError, check_failures
 from tests.helpers import TINY, assert_balanced, ingest_dataset, rename_ids, write_region
 
 TABLES = list(TINY)

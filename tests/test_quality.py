@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from optimal_analysis.ingest import ingest_region
-from optimal_analysis.quality import InputDataError, check_failures, combine_regions
+from optimal_analysis.ingest.quality import InputDataError, check_failures, combine_regions
 from tests.helpers import CARE_MODELS, TINY, rename_ids, write_region
 
 

@@ -10,8 +10,8 @@ import pytest
 from scipy import stats
 
 from optimal_analysis.figures.rates import plot_rate_ratios
-from optimal_analysis.rate_models import make_rate_models
 from optimal_analysis.rates import make_crude_rates
+from optimal_analysis.rates.models import make_rate_models
 
 LEVELS = ["dedicated_team", "paid_gp", "usual_care"]
 COVARIATES = ["age", "sex", "dementia", "nursing", "barthel"]

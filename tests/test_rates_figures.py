@@ -4,6 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from optimal_analysis.care_models import CareModels
 from optimal_analysis.figures.rates import plot_crude_rates, plot_rate_ratios
 
 
@@ -30,10 +31,12 @@ def _crude() -> pd.DataFrame:
 
 def test_crude_rates_plot_one_series_per_care_model_and_no_all_row():
     fig, ax = plt.subplots()
-    out = plot_crude_rates(_crude(), ax=ax, care_models=["dedicated_team", "usual_care"])
+    models = CareModels.of(["dedicated_team", "usual_care"], {"usual_care": "Usual GP care"})
+    out = plot_crude_rates(_crude(), ax=ax, care_models=models)
     assert out is ax and ax.get_xscale() == "log"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["Dedicated care home team", "Usual GP care"]  # configured order; no "all"
+    # configured order and labels (a model without a label gets a readable default); no "all"
+    assert labels == ["Dedicated team", "Usual GP care"]
     assert [t.get_text() for t in ax.get_yticklabels()] == [
         "Emergency admissions",
         "Deaths",

@@ -8,14 +8,10 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from optimal_analysis.rate_fit import wild_p_value
-from optimal_analysis.rate_models import fit_rate_model, make_rate_models
-from optimal_analysis.rates import (
-    design_matrix,
-    drop_aliased_columns,
-    make_caveats,
-    make_crude_rates,
-)
+from optimal_analysis.model_frame import design_matrix, drop_aliased_columns
+from optimal_analysis.rates import make_caveats, make_crude_rates
+from optimal_analysis.rates.fit import wild_p_value
+from optimal_analysis.rates.models import fit_rate_model, make_rate_models
 
 REF = Path(__file__).parent / "reference" / "rates"
 LEVELS = ["dedicated_team", "paid_gp", "usual_care"]

@@ -18,7 +18,7 @@ admissions (the rarest).
 import numpy as np
 import pytest
 
-from optimal_analysis.rate_models import make_rate_models
+from optimal_analysis.rates.models import make_rate_models
 from optimal_analysis.synthetic import generate
 from tests.helpers import cohort_of
 

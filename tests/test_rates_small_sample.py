@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from optimal_analysis.rate_fit import fit_rate_model
-from optimal_analysis.rate_models import SMALL_SAMPLE_METHOD, make_rate_models
-from optimal_analysis.rates import design_matrix
+from optimal_analysis.model_frame import design_matrix
+from optimal_analysis.rates.fit import fit_rate_model
+from optimal_analysis.rates.models import SMALL_SAMPLE_METHOD, make_rate_models
 from optimal_analysis.stats.cr2 import cr2_satterthwaite
 from optimal_analysis.tidy import SMALL_SAMPLE_COLUMNS
 
@@ -206,7 +206,7 @@ def test_standardised_rates_use_t_quantiles_when_homes_are_few(cohort):
 
 
 def test_cr2_failure_leaves_small_sample_columns_empty(cohort, monkeypatch, caplog):
-    import optimal_analysis.rate_fit as rate_fit
+    import optimal_analysis.rates.fit as rate_fit
 
     def broken(*args, **kwargs):
         raise np.linalg.LinAlgError("Matrix is not positive definite")

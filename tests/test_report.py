@@ -20,7 +20,6 @@ from optimal_analysis.describe import (
     make_data_flow,
     make_service_use,
 )
-from optimal_analysis.disclosure import MARKER, disclose_named
 from optimal_analysis.report import (
     SECTION_TITLES,
     Figure,
@@ -29,6 +28,8 @@ from optimal_analysis.report import (
     make_provenance,
     render_report,
 )
+from optimal_analysis.report.disclosure import disclose_named
+from optimal_analysis.tidy import MARKER
 
 CONFIG = yaml.safe_load((Path(__file__).parents[1] / "config" / "config.yaml").read_text())
 MODELS = ["dedicated_team", "paid_gp", "usual_care"]
@@ -345,7 +346,7 @@ def test_published_km_figure_stops_where_too_few_are_at_risk():
 
 
 def test_model_rows_explain_few_clusters_and_missing_estimates():
-    from optimal_analysis.report_tables import display_table
+    from optimal_analysis.report.tables import display_table
 
     t = pd.DataFrame({
         "outcome": ["ae", "ae"], "model": ["poisson", "poisson"],
@@ -363,7 +364,7 @@ def test_model_rows_explain_few_clusters_and_missing_estimates():
 
 
 def test_model_rows_show_the_small_sample_interval_and_its_method():
-    from optimal_analysis.report_tables import display_table
+    from optimal_analysis.report.tables import display_table
 
     t = pd.DataFrame({
         "outcome": ["ae"], "model": ["poisson"], "adjustment": ["crude"],
@@ -382,7 +383,7 @@ def test_model_rows_show_the_small_sample_interval_and_its_method():
 
 
 def test_cost_table_shows_the_small_sample_interval_and_its_own_price_year():
-    from optimal_analysis.report_tables import display_table
+    from optimal_analysis.report.tables import display_table
 
     t = pd.DataFrame({
         "care_model": ["usual_care"], "item": ["total"], "cost_per_resident_year": [8000.0],

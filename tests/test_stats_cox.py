@@ -8,12 +8,13 @@ import warnings
 import numpy as np
 import pytest
 
-from optimal_analysis.stats.cox import cox_score_information, fit_cox
-from optimal_analysis.stats.finegray import (
-    censoring_survival_before,
+from optimal_analysis.stats.cox import (
+    cox_score_information,
     fine_gray_score_information,
+    fit_cox,
     fit_fine_gray,
 )
+from optimal_analysis.stats.finegray import censoring_survival_before
 
 
 def _data(n: int, n_homes: int, *, tied: bool, seed: int = 1):

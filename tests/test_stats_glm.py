@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from optimal_analysis.rate_models import fit_rate_model
-from optimal_analysis.rates import design_matrix
+from optimal_analysis.model_frame import design_matrix
+from optimal_analysis.rates.models import fit_rate_model
 from optimal_analysis.stats.cluster import wild_cluster_score_test
 from optimal_analysis.stats.glm import count_scores_information, fit_count_model, nb2_loglik
 

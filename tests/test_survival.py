@@ -8,8 +8,7 @@ import pytest
 from scipy import stats
 
 from optimal_analysis.stats.aalen_johansen import aalen_johansen
-from optimal_analysis.stats.cox import fit_cox
-from optimal_analysis.stats.finegray import fit_fine_gray
+from optimal_analysis.stats.cox import fit_cox, fit_fine_gray
 from optimal_analysis.stats.km import (
     kaplan_meier,
     km_median,
@@ -23,7 +22,7 @@ from optimal_analysis.survival import (
     make_km_summary,
     make_survival_models,
 )
-from optimal_analysis.survival_inference import small_sample_inference
+from optimal_analysis.survival.inference import small_sample_inference
 from optimal_analysis.tidy import wald_inference
 
 # Eight residents, tied daily data (status 1 admission, 2 death, 0 censored):

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from optimal_analysis.care_models import CareModels
 from optimal_analysis.figures.survival import plot_cumulative_incidence, plot_km  # noqa: E402
 
 CI = pd.DataFrame(
@@ -42,12 +43,14 @@ AT_RISK = pd.DataFrame(
 
 
 def test_cumulative_incidence_panel_has_one_curve_per_care_model_and_at_risk_rows():
-    ax = plot_cumulative_incidence(
-        CI, event="death", at_risk=AT_RISK, care_models=["dedicated_team", "usual_care"]
+    models = CareModels.of(
+        ["dedicated_team", "usual_care"], {"dedicated_team": "Dedicated care home team"}
     )
+    ax = plot_cumulative_incidence(CI, event="death", at_risk=AT_RISK, care_models=models)
+    # labels from config care_model_labels; a model without one gets a readable default
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         "Dedicated care home team",
-        "Usual GP care",
+        "Usual care",
     ]
     assert len(ax.get_lines()) == 2
     texts = [t.get_text() for t in ax.texts]

@@ -119,7 +119,7 @@ def test_hazard_ratios_match_coxph(models, outcome, model, adjustment):
 def test_every_coefficient_and_score_residuals_match_coxph():
     """All adjusted coefficients (not only care model), and R's per-resident score residuals."""
     c = _cohort().dropna(subset=["barthel"])
-    from optimal_analysis.rate_models import design_matrix
+    from optimal_analysis.rates.models import design_matrix
 
     x, names = design_matrix(c, levels=MODELS, reference="usual_care", covariates=COVARIATES)
     fit = fit_cox(

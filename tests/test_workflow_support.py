@@ -7,10 +7,20 @@ import copy
 import pytest
 import yaml
 
-from optimal_analysis.workflow_support import ConfigError, check_config, discover_regions
+from optimal_analysis.workflow_support import (
+    ConfigError,
+    discover_regions,
+)
+from optimal_analysis.workflow_support import check_config as _check_config
 
 with open("config/config.yaml", encoding="utf-8") as fh:
     CONFIG = yaml.safe_load(fh)
+SCHEMA = "workflow/schemas/config.schema.json"
+
+
+def check_config(config):
+    """The Snakefile's call: the schema's path is passed in (the package never looks for it)."""
+    _check_config(config, SCHEMA)
 
 
 def _with(**changes):

@@ -25,9 +25,9 @@ from scipy import stats
 
 from optimal_analysis.cohort import make_cohort
 from optimal_analysis.costing import make_cost_tables
-from optimal_analysis.rate_models import make_rate_models
+from optimal_analysis.rates.models import make_rate_models
 from optimal_analysis.survival import make_cumulative_incidence
-from optimal_analysis.survival_models import make_survival_models
+from optimal_analysis.survival.models import make_survival_models
 from optimal_analysis.synthetic import generate
 
 REPO = Path(__file__).resolve().parents[1]

@@ -6,7 +6,8 @@ Definitions (data-contract.md, "Follow-up and events"):
 - An event counts if its date is in [entry_date, exit_date] (ingest has
   already set aside rows outside that window, with a reason).
 - A contact row counts as ``n`` events; an admission row is one event of its
-  method.
+  method. Each event outcome of the registry (:mod:`optimal_analysis.outcomes`,
+  sources ``service`` and ``admission_method``) gets a count column.
 - Bed days of a stay = min(discharge_date, exit_date) − admission_date (0 for
   a same-day stay); a stay with no discharge_date runs to exit_date.
 - Time to first emergency admission = its admission_date − entry_date + 1;
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from optimal_analysis import outcomes as registry
 
 DAYS_PER_YEAR = 365.25
 RESIDENT_COLUMNS = ["resident_id", "region", "care_home_id", "care_model", "nursing", "beds",
@@ -154,15 +157,14 @@ def make_cohort(care_homes: pd.DataFrame, residents: pd.DataFrame, contacts: pd.
     codes, names = pd.factorize(events["item"])
     names = np.asarray(names, dtype=object)
 
-    def is_item(name: str) -> np.ndarray:
-        hit = np.flatnonzero(names == name)
-        return codes == hit[0] if len(hit) else np.zeros(len(codes), dtype=bool)
+    def is_item(*items: str) -> np.ndarray:
+        return np.isin(codes, np.flatnonzero(np.isin(names, items)))
 
     n = events["n"].to_numpy()
     bed = events["bed_days"].to_numpy()
     is_contact = (events["event_type"] == "contact").to_numpy()
-    for outcome in ("emergency_admission", "elective_admission", "ae", "ambulance"):
-        res[outcome] = total(is_item(outcome), n)
+    for outcome in registry.event_outcomes():  # one count column per registered event outcome
+        res[outcome.column] = total(is_item(*outcome.items), n)
     res["contacts"] = total(is_contact, n)
     emergency = is_item("emergency_admission")
     res["emergency_bed_days"] = total(emergency, bed)

@@ -1,6 +1,6 @@
 """Describe stage: who the residents are, what NHS services they used, and the flow of records.
 
-Tables (unsuppressed; :mod:`optimal_analysis.disclosure` makes the published copies):
+Tables (unsuppressed; :mod:`optimal_analysis.report.disclosure` makes the published copies):
 
 * ``baseline.csv`` (:func:`make_baseline`): one row per variable × level × care model;
 * ``service_use.csv`` (:func:`make_service_use`): one row per service × care model;
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from optimal_analysis.care_models import care_model_order
 from optimal_analysis.stats.smd import smd_binary, smd_continuous
 
 __all__ = [
@@ -77,7 +78,7 @@ def make_baseline(
     reference
         The comparator care model; its rows have no SMD.
     care_models
-        Display order (defaults to the order of first appearance).
+        Display order (config ``care_models``; others follow, sorted).
 
     Returns
     -------
@@ -98,15 +99,12 @@ def make_baseline(
         binary indicator ``(p1 - p0) / sqrt((p1 (1 - p1) + p0 (1 - p0)) / 2)``.
     """
     _require(cohort, ["care_model", *BASELINE_CATEGORICAL, *BASELINE_CONTINUOUS], "cohort")
-    models = (
-        list(care_models) if care_models is not None else list(dict.fromkeys(cohort["care_model"]))
-    )
     present = set(cohort["care_model"])
     if reference not in present:
         raise ValueError(
             f"reference care model {reference!r} has no residents; present: {sorted(present)}"
         )
-    models = [m for m in models if m in present] + sorted(present - set(models))
+    models = care_model_order(cohort["care_model"].unique(), care_models)
     group = cohort["care_model"]
     n_total = group.value_counts().reindex(models)
     parts = [

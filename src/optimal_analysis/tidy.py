@@ -14,7 +14,16 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-__all__ = ["SMALL_SAMPLE_COLUMNS", "TIDY_COLUMNS", "tidy_coefficients", "wald_inference"]
+__all__ = [
+    "MARKER",
+    "SMALL_SAMPLE_COLUMNS",
+    "TIDY_COLUMNS",
+    "tidy_coefficients",
+    "wald_inference",
+]
+
+#: What a suppressed value shows as in published tables, their figures and the report.
+MARKER = "[c]"
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "conf_low", "conf_high", "p_value"]
 

@@ -11,6 +11,8 @@ import logging
 import numpy as np
 import pandas as pd
 
+from optimal_analysis.outcomes import OUTCOMES
+
 __all__ = [
     "ADMISSION_ITEMS",
     "BED_DAY_ITEMS",
@@ -21,6 +23,7 @@ __all__ = [
     "rebase_unit_costs",
     "schemes_in",
     "select_scheme",
+    "unit_costs_of",
     "validate_inflation",
     "validate_unit_costs",
 ]
@@ -38,8 +41,11 @@ _GROUPED_ITEMS: dict[str, tuple[str, ...]] = {
 }
 #: Service group of each costed item, in display order (groups, then items).
 SERVICE_GROUPS: dict[str, str] = {i: g for g, items in _GROUPED_ITEMS.items() for i in items}
-ADMISSION_ITEMS = ("emergency_admission", "elective_admission")
-BED_DAY_ITEMS = ("emergency_bed_day", "elective_bed_day")
+#: Items costed per admission and per bed day: those of the registry's admission outcomes
+#: (:mod:`optimal_analysis.outcomes`) and of its bed-day outcome.
+ADMISSION_ITEMS = tuple(i for o in OUTCOMES.values() if o.source == "admission_method"
+                        for i in o.items)
+BED_DAY_ITEMS = tuple(i for o in OUTCOMES.values() if o.source == "stays" for i in o.cost_items)
 UNITS = ("contact", "admission", "bed_day")
 REQUIRED_COLUMNS = ("item", "unit", "cost", "price_year", "source")
 
@@ -207,3 +213,14 @@ def select_scheme(unit_costs: pd.DataFrame, scheme: str) -> pd.DataFrame:
                                  f"table (schemes: {', '.join(named)})")
     keep = unit_costs["scheme"].isin(["", scheme])
     return unit_costs[keep].copy()
+
+
+def unit_costs_of(unit_costs: pd.DataFrame, scheme: str | None) -> dict[str, np.ndarray]:
+    """``item -> its distinct re-based unit costs`` under ``scheme`` (all rows if None)."""
+    t = unit_costs
+    if scheme is not None and isinstance(scheme, str) and scheme:
+        try:
+            t = select_scheme(unit_costs, scheme)
+        except Exception:  # noqa: BLE001 - a scheme the table does not name: use every row
+            t = unit_costs
+    return {str(k): np.unique(g["cost_gbp"].to_numpy(float)) for k, g in t.groupby("item")}

@@ -1,19 +1,21 @@
-"""Support for the Snakefile: readable config errors and region discovery.
+"""Support for the Snakefile: readable config errors, region discovery, the default targets.
 
-Kept in the package (not in ``common.smk``) so it is tested like the rest.
+Kept in the package (not in ``common.smk``) so it is tested like the rest. Nothing
+here knows where the checkout is: the Snakefile passes the schema's path, so the
+package works installed as a wheel.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.json"
+from optimal_analysis import outcomes
 
 
 class ConfigError(Exception):
@@ -39,8 +41,8 @@ def _describe(err: jsonschema.ValidationError, schema: Mapping[str, Any]) -> str
     return f"{where}: {err.message}"
 
 
-def check_config(config: Mapping[str, Any], schema_path: str | Path = SCHEMA_PATH) -> None:
-    """Validate ``config`` against the JSON Schema and the cross-key rules.
+def check_config(config: Mapping[str, Any], schema_path: str | Path) -> None:
+    """Validate ``config`` against the JSON Schema at ``schema_path`` and the cross-key rules.
 
     Raises :class:`ConfigError` listing every problem, with a suggestion for a
     mistyped key.
@@ -54,6 +56,11 @@ def check_config(config: Mapping[str, Any], schema_path: str | Path = SCHEMA_PAT
         if config["reference_care_model"] not in models:
             problems.append(f"reference_care_model {config['reference_care_model']!r} is not in "
                             f"care_models ({', '.join(models)})")
+        counts = [o.name for o in outcomes.of_kind("count") if o.source in outcomes.EVENT_SOURCES]
+        unknown = [o for o in config.get("rate_outcomes", []) if o not in counts]
+        if unknown:
+            problems.append(f"rate_outcomes {unknown} are not count outcomes of the registry "
+                            f"(optimal_analysis.outcomes): {', '.join(counts)}")
         data_dir = Path(config["data_dir"])
         if not data_dir.is_dir():
             problems.append(f"data_dir {str(data_dir)!r} is not a folder")
@@ -103,3 +110,14 @@ def region_files(data_dir: str | Path):  # type: ignore[no-untyped-def]
         return sorted(str(p) for p in folder.iterdir() if p.suffix in (".csv", ".parquet"))
 
     return files
+
+
+def final_targets(rules: Iterable[Any]) -> list[str]:
+    """Every output of every rule without wildcards, except rule ``all``: the default targets.
+
+    ``rules`` are the workflow's rules (``workflow.rules`` in the Snakefile, after every
+    rule file is included), so a rule added to a rule file is built by ``rule all``
+    with no list kept by hand. Rules with wildcards (per region) are reached through
+    the rules that need their outputs.
+    """
+    return [str(f) for r in rules if r.name != "all" and not r.has_wildcards() for f in r.output]

@@ -1,10 +1,11 @@
-# Cohort: one row per resident with person-time and event counts, and the tidy events table.
+# Cohort: one row per resident with person-time and event counts, and the tidy events table
+# (optimal_analysis.cohort).
 
 
 rule make_cohort:
     input:
         checked=R("data_quality/check_input.txt"),
-        tables=[R(f"interim/{t}.parquet") for t in TABLES],
+        **{t: R(f"interim/{t}.parquet") for t in TABLES},
     output:
         cohort=R("interim/cohort.parquet"),
         events=R("interim/events.parquet"),
@@ -14,6 +15,3 @@ rule make_cohort:
         R("benchmarks/make_cohort.tsv")
     script:
         "../scripts/make_cohort.py"
-
-
-ALL_OUTPUTS += [R("interim/cohort.parquet")]

@@ -1,8 +1,9 @@
-# Shared settings of the rule files: result paths, regions, the target list.
+# Shared settings of the rule files: result paths, regions, the input tables.
 # Logic lives in optimal_analysis.workflow_support, where it is tested.
 import re
 from pathlib import Path
 
+from optimal_analysis.ingest.schemas import TABLES
 from optimal_analysis.workflow_support import (
     discover_regions,
     region_files,
@@ -15,8 +16,9 @@ REGIONS = discover_regions(DATA_DIR, config["regions"])
 R = results_path(config["results_dir"])
 # input function: the table files of one region
 REGION_FILES = region_files(DATA_DIR)
-# Each rule file appends its final targets; `rule all` (in the Snakefile) asks for them.
-ALL_OUTPUTS = []
+# The data contract's four input tables (optimal_analysis.ingest.schemas.TABLES); every rule
+# names its table files by table, never by position.
+TABLES = list(TABLES)
 
 
 wildcard_constraints:

@@ -46,15 +46,6 @@ rule plot_costs:
         R("benchmarks/plot_costs.tsv")
     params:
         care_models=config["care_models"],
+        care_model_labels=config["care_model_labels"],
     script:
         "../scripts/plot_costs.py"
-
-
-ALL_OUTPUTS += [
-    R("tables/costs.csv"),
-    R("tables/costs_sensitivity.csv"),
-    R("figures/costs_by_service_group.png"),
-    R("figures/costs_by_service_group.svg"),
-    R("figures/resident_cost_distribution.png"),
-    R("figures/resident_cost_distribution.svg"),
-]

@@ -35,15 +35,6 @@ rule plot_service_use:
         R("benchmarks/plot_service_use.tsv")
     params:
         care_models=config["care_models"],
+        care_model_labels=config["care_model_labels"],
     script:
         "../scripts/plot_service_use.py"
-
-
-ALL_OUTPUTS += [
-    R("tables/baseline.csv"),
-    R("tables/service_use.csv"),
-    R("tables/cohort_summary.csv"),
-    R("tables/data_flow.csv"),
-    R("figures/service_use.png"),
-    R("figures/service_use.svg"),
-]

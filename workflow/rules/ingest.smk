@@ -1,13 +1,12 @@
-# Ingest: each region read and validated on its own (parallel), then combined and checked.
-
-TABLES = ["care_homes", "residents", "contacts", "admissions"]
+# Ingest: each region read and validated on its own (parallel), then combined and checked
+# (optimal_analysis.ingest). Table files are named by table (TABLES, common.smk).
 
 
 rule ingest_region:
     input:
         REGION_FILES,
     output:
-        tables=[R(f"interim/regions/{{region}}/{t}.parquet") for t in TABLES],
+        **{t: R(f"interim/regions/{{region}}/{t}.parquet") for t in TABLES},
         failures=R("interim/regions/{region}/failures.parquet"),
     log:
         R("logs/ingest_region/{region}.log"),
@@ -28,7 +27,7 @@ rule combine_regions:
         ),
         failures=expand(R("interim/regions/{region}/failures.parquet"), region=REGIONS),
     output:
-        tables=[R(f"interim/{t}.parquet") for t in TABLES],
+        **{t: R(f"interim/{t}.parquet") for t in TABLES},
         accounting=R("data_quality/data_quality.csv"),
         failures=R("data_quality/failures.csv"),
     log:
@@ -57,6 +56,3 @@ rule check_input:
         on_invalid=config["on_invalid"],
     script:
         "../scripts/check_input.py"
-
-
-ALL_OUTPUTS += [R("data_quality/data_quality.csv"), R("data_quality/check_input.txt")]

@@ -1,5 +1,5 @@
 # rates stage: crude rates, rate-ratio models, standardised rates (optimal_analysis.rates,
-# optimal_analysis.rate_models); see docs/developing.md
+# optimal_analysis.rates.models); see docs/developing.md
 
 
 rule crude_rates:
@@ -15,13 +15,6 @@ rule crude_rates:
         care_models=config["care_models"],
     script:
         "../scripts/crude_rates.py"
-
-
-ALL_OUTPUTS += [
-    R("tables/crude_rates.csv"),
-    R("figures/crude_rates.png"),
-    R("figures/crude_rates.svg"),
-]
 
 
 rule rate_models:
@@ -62,14 +55,6 @@ rule plot_rates:
         R("benchmarks/plot_rates.tsv")
     params:
         care_models=config["care_models"],
+        care_model_labels=config["care_model_labels"],
     script:
         "../scripts/plot_rates.py"
-
-
-ALL_OUTPUTS += [
-    R("tables/rate_ratios.csv"),
-    R("tables/standardised_rates.csv"),
-    R("tables/caveats.csv"),
-    R("figures/rate_ratios_forest.png"),
-    R("figures/rate_ratios_forest.svg"),
-]

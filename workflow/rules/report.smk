@@ -1,6 +1,6 @@
-# report stage: disclosure control of the published tables (optimal_analysis.disclosure) and the
+# report stage: disclosure control of the published tables (optimal_analysis.report.disclosure) and the
 # self-contained HTML report (optimal_analysis.report); see docs/developing.md
-from optimal_analysis.disclosure import TABLE_SPECS
+from optimal_analysis.report.disclosure import TABLE_SPECS
 from optimal_analysis.figures.published import FIGURE_TABLES
 
 # What each report section shows: published tables and figures (no suffix). This is the one
@@ -107,6 +107,7 @@ rule plot_published:
         R("benchmarks/plot_published.tsv")
     params:
         care_models=config["care_models"],
+        care_model_labels=config["care_model_labels"],
     script:
         "../scripts/plot_published.py"
 
@@ -131,8 +132,3 @@ rule report:
         config=config,
     script:
         "../scripts/report.py"
-
-
-ALL_OUTPUTS += [R(f"published/tables/{t}.csv") for t in PUBLISHED_TABLES] + [
-    R(f"published/figures/{f}.{x}") for f in FIGURE_TABLES for x in ("png", "svg")
-] + [R("report.html")]

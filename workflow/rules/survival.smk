@@ -51,12 +51,6 @@ rule plot_survival:
         R("benchmarks/plot_survival.tsv")
     params:
         care_models=config["care_models"],
+        care_model_labels=config["care_model_labels"],
     script:
         "../scripts/plot_survival.py"
-
-
-ALL_OUTPUTS += [R(f"tables/{t}.csv") for t in SURVIVAL_TABLES] + [
-    R(f"figures/{f}.{x}")
-    for f in ("cumulative_incidence", "km")
-    for x in ("png", "svg")
-]

@@ -7,7 +7,7 @@ from optimal_analysis.costing import make_cost_tables
 from optimal_analysis.io import read_parquet, write_csv, write_parquet
 from optimal_analysis.logs import setup_logging
 
-snakemake = globals()["snakemake"]
+snakemake = globals()["snakemake"]  # set by Snakemake's script directive
 log = setup_logging(snakemake.log[0])
 inp, out, params = snakemake.input, snakemake.output, snakemake.params
 

@@ -4,7 +4,7 @@ from optimal_analysis.io import read_parquet, write_csv
 from optimal_analysis.logs import setup_logging
 from optimal_analysis.rates import make_crude_rates
 
-snakemake = globals()["snakemake"]
+snakemake = globals()["snakemake"]  # set by Snakemake's script directive
 log = setup_logging(snakemake.log[0])
 
 cohort = read_parquet(snakemake.input.cohort)

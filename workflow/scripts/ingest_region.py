@@ -1,19 +1,19 @@
 """Read and validate one region's four tables; every row kept, marked used or set aside."""
 
 from optimal_analysis import io
-from optimal_analysis.ingest import ingest_region
+from optimal_analysis.ingest import TABLES, ingest_region
 from optimal_analysis.logs import setup_logging
 
-log = setup_logging(snakemake.log[0])  # noqa: F821
-sm = snakemake  # noqa: F821
+snakemake = globals()["snakemake"]  # set by Snakemake's script directive
+log = setup_logging(snakemake.log[0])
 
 result = ingest_region(
-    sm.params.region_dir,
-    region=sm.wildcards.region,
-    care_models=list(sm.params.care_models),
-    service_code_map=dict(sm.params.service_code_map),
+    snakemake.params.region_dir,
+    region=snakemake.wildcards.region,
+    care_models=list(snakemake.params.care_models),
+    service_code_map=dict(snakemake.params.service_code_map),
 )
-for path, table in zip(sm.output.tables, result.tables, strict=True):
-    io.write_parquet(result.tables[table], path)
-io.write_parquet(result.failures.astype({"line": "Int64"}), sm.output.failures)
+for table in TABLES:  # outputs are named by table (rule ingest_region)
+    io.write_parquet(result.tables[table], snakemake.output[table])
+io.write_parquet(result.failures.astype({"line": "Int64"}), snakemake.output.failures)
 log.info("region %s: %d failures", result.region, len(result.failures))

@@ -3,13 +3,15 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from optimal_analysis.care_models import CareModels
 from optimal_analysis.figures.survival import plot_cumulative_incidence, plot_km
 from optimal_analysis.io import save_figure
 from optimal_analysis.logs import setup_logging
 
-snakemake = globals()["snakemake"]
+snakemake = globals()["snakemake"]  # set by Snakemake's script directive
 log = setup_logging(snakemake.log[0])
-models = snakemake.params.care_models
+# order and labels of the care models (config care_models, care_model_labels)
+models = CareModels.of(snakemake.params.care_models, snakemake.params.care_model_labels)
 at_risk = pd.read_csv(snakemake.input.at_risk)
 
 table = pd.read_csv(snakemake.input.cumulative_incidence)

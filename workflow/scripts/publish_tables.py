@@ -1,22 +1,21 @@
 """Rule publish_tables: the published copies of the results tables, then the attack suite.
 
 Every published table is computed from disclosure-safe inputs
-(optimal_analysis.disclosure_publish); the attack suite
-(optimal_analysis.disclosure.check_published) then reads the written folder and
+(optimal_analysis.report.publish); the attack suite
+(optimal_analysis.report.check.check_published) then reads the written folder and
 the public unit-cost table, and stops the run, listing the first findings, if
 any count can be recovered (Snakemake then removes the written tables).
 """
 
 import pandas as pd
 
-from optimal_analysis.disclosure import check_published
-from optimal_analysis.disclosure_check import format_findings
-from optimal_analysis.disclosure_costs import public_unit_costs
-from optimal_analysis.disclosure_publish import DisclosureError, publish
 from optimal_analysis.io import write_csv
 from optimal_analysis.logs import setup_logging
+from optimal_analysis.report.check import check_published, format_findings
+from optimal_analysis.report.costs import public_unit_costs
+from optimal_analysis.report.publish import DisclosureError, publish
 
-snakemake = globals()["snakemake"]
+snakemake = globals()["snakemake"]  # set by Snakemake's script directive
 log = setup_logging(snakemake.log[0])
 p = snakemake.params
 rules = {"suppress_max": p.suppress_max, "round_to": p.round_to, "rounding": p.rounding}

@@ -4,9 +4,9 @@ import numpy as np
 
 from optimal_analysis.io import read_parquet, write_csv
 from optimal_analysis.logs import setup_logging
-from optimal_analysis.rate_models import make_rate_models
+from optimal_analysis.rates.models import make_rate_models
 
-snakemake = globals()["snakemake"]
+snakemake = globals()["snakemake"]  # set by Snakemake's script directive
 log = setup_logging(snakemake.log[0])
 p = snakemake.params
 

@@ -10,7 +10,7 @@ from optimal_analysis.io import write_text
 from optimal_analysis.logs import setup_logging
 from optimal_analysis.report import Figure, SectionInputs, make_provenance, render_report
 
-snakemake = globals()["snakemake"]
+snakemake = globals()["snakemake"]  # set by Snakemake's script directive
 log = setup_logging(snakemake.log[0])
 
 # The one place the report reads a clock; SOURCE_DATE_EPOCH (reproducible builds) fixes it.

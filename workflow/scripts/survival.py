@@ -6,7 +6,7 @@ from optimal_analysis.io import read_parquet, write_csv
 from optimal_analysis.logs import setup_logging
 from optimal_analysis.survival import make_survival_tables
 
-snakemake = globals()["snakemake"]
+snakemake = globals()["snakemake"]  # set by Snakemake's script directive
 log = setup_logging(snakemake.log[0])
 p = snakemake.params
 

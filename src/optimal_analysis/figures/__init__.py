@@ -1,5 +1,10 @@
 """Figures: every function is ``plot_*(table, *, ax=None) -> Axes`` of a results table only.
 
-One submodule per stage; :mod:`optimal_analysis.figures.style` holds the
-care-model order and colours every figure shares.
+One submodule per stage. Care-model order, labels and colours come from
+:mod:`optimal_analysis.care_models`, outcome labels from
+:mod:`optimal_analysis.outcomes`.
 """
+
+import matplotlib
+
+matplotlib.use("Agg")  # figures are files; never need a display

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,7 +10,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
-from optimal_analysis.figures.style import care_model_colours, care_model_label, care_model_order
+from optimal_analysis.care_models import CareModels, CareModelsLike
 
 __all__ = ["GROUP_ORDER", "plot_cost_by_service_group", "plot_resident_cost_distribution"]
 
@@ -30,7 +29,7 @@ _GBP = FuncFormatter(lambda v, _: f"£{v:,.0f}")
 
 
 def plot_cost_by_service_group(
-    table: pd.DataFrame, *, ax: Axes | None = None, care_models: Sequence[str] | None = None
+    table: pd.DataFrame, *, ax: Axes | None = None, care_models: CareModelsLike = None
 ) -> Axes:
     """Stacked bars of NHS cost per resident-year by care model and service group.
 
@@ -42,7 +41,8 @@ def plot_cost_by_service_group(
     """
     items = table[table["item"] != "total"]
     totals = table[table["item"] == "total"].set_index("care_model")
-    models = care_model_order(totals.index, care_models)
+    cm = CareModels.of(care_models)
+    models = cm.ordered(totals.index)
     by_group = (items.groupby(["care_model", "service_group"])["cost_per_resident_year"].sum()
                 .unstack(fill_value=0.0).reindex(models))
     groups = [g for g in GROUP_ORDER if g in by_group.columns]
@@ -65,8 +65,8 @@ def plot_cost_by_service_group(
         if no_ci:  # e.g. one care home: between-home variation cannot be estimated
             ax.annotate("no CI", (xi, e), xytext=(0, 3), textcoords="offset points",
                         ha="center", va="bottom", fontsize="small")
-    ax.set_xticks(x, [textwrap.fill(care_model_label(m), 16) for m in models])
-    for tick, colour in zip(ax.get_xticklabels(), care_model_colours(models).values(),
+    ax.set_xticks(x, [textwrap.fill(cm.label(m), 16) for m in models])
+    for tick, colour in zip(ax.get_xticklabels(), cm.colours(models).values(),
                             strict=True):
         tick.set_color(colour)
     year = int(table["price_year"].iloc[0]) if len(table) else None
@@ -82,7 +82,7 @@ def plot_cost_by_service_group(
 
 
 def plot_resident_cost_distribution(
-    table: pd.DataFrame, *, ax: Axes | None = None, care_models: Sequence[str] | None = None,
+    table: pd.DataFrame, *, ax: Axes | None = None, care_models: CareModelsLike = None,
     min_person_years: float = 0.0,
 ) -> Axes:
     """Distribution of per-resident annual NHS cost by care model (box plot, log scale).
@@ -94,8 +94,9 @@ def plot_resident_cost_distribution(
     symlog so residents with no cost (£0) are shown; the mean is a diamond.
     """
     data = table[table["person_years"] >= min_person_years]
-    models = care_model_order(data["care_model"].unique(), care_models)
-    colours = care_model_colours(models)
+    cm = CareModels.of(care_models)
+    models = cm.ordered(data["care_model"].unique())
+    colours = cm.colours(models)
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4.5), layout="constrained")
     values = [data.loc[data["care_model"] == m, "annual_cost_gbp"].to_numpy(float) for m in models]
@@ -110,7 +111,7 @@ def plot_resident_cost_distribution(
     ax.set_yscale("symlog", linthresh=100.0)
     ax.yaxis.set_major_formatter(_GBP)
     ax.set_xticks(np.arange(len(models)),
-                  [f"{textwrap.fill(care_model_label(m), 16)}\n(n = {len(v)})"
+                  [f"{textwrap.fill(cm.label(m), 16)}\n(n = {len(v)})"
                    for m, v in zip(models, values, strict=True)])
     ax.set_ylabel("Annual NHS cost per resident (£, symlog scale)")
     ax.set_title("Box: quartiles; whiskers: 5th–95th centiles; diamond: mean", fontsize="small")

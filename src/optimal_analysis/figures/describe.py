@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from optimal_analysis.figures.style import care_model_colours, care_model_label, care_model_order
+from optimal_analysis.care_models import CareModels, CareModelsLike
 
 __all__ = ["plot_service_use"]
 
 
 def plot_service_use(
-    table: pd.DataFrame, *, ax: Axes | None = None, care_models: Sequence[str] | None = None
+    table: pd.DataFrame, *, ax: Axes | None = None, care_models: CareModelsLike = None
 ) -> Axes:
     """Grouped horizontal bars: NHS contacts per resident-year by service and care model.
 
@@ -25,9 +23,10 @@ def plot_service_use(
     """
     data = table[table["service"] != "all_contacts"].copy()
     data["rate"] = pd.to_numeric(data["contacts_per_resident_year"], errors="coerce")
-    models = care_model_order(data["care_model"].unique(), care_models)
+    cm = CareModels.of(care_models)
+    models = cm.ordered(data["care_model"].unique())
     services = data.groupby("service")["rate"].mean().sort_values(ascending=False).index.tolist()
-    colours = care_model_colours(models)
+    colours = cm.colours(models)
     if ax is None:
         _, ax = plt.subplots(
             figsize=(7.5, 1.0 + 0.32 * len(services) * max(len(models), 1) / 2),
@@ -42,7 +41,7 @@ def plot_service_use(
             rate.fillna(0).to_numpy(),
             height=height,
             color=colours[model],
-            label=care_model_label(model),
+            label=cm.label(model),
         )
     ax.set_yticks(np.arange(len(services)), [s.replace("_", " ") for s in services])
     ax.invert_yaxis()

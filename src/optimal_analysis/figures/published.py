@@ -3,7 +3,7 @@
 The stage figures under ``figures/`` are drawn from the unsuppressed tables for
 the analyst and are not to be shared. The report shows these versions instead,
 written to ``published/figures/``: suppressed values
-(:data:`optimal_analysis.disclosure.MARKER`) become gaps, numbers at risk are
+(:data:`optimal_analysis.tidy.MARKER`) become gaps, numbers at risk are
 the rounded ones (a suppressed one shows as "–"), and the survival curves are
 the published coarse ones (steps on the ``curve_grid_days`` grid, recomputed
 from rounded counts; docs/disclosure.md), so no figure in the report shows
@@ -12,18 +12,19 @@ what its tables hide.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from optimal_analysis.disclosure import MARKER
+from optimal_analysis.care_models import CareModelsLike
 from optimal_analysis.figures.costs import plot_cost_by_service_group
 from optimal_analysis.figures.describe import plot_service_use
 from optimal_analysis.figures.rates import plot_crude_rates, plot_rate_ratios
 from optimal_analysis.figures.survival import plot_cumulative_incidence, plot_km
+from optimal_analysis.tidy import MARKER
 
 __all__ = ["FIGURE_TABLES", "numeric_published", "plot_published"]
 
@@ -65,7 +66,7 @@ def _curve(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_published(
-    name: str, tables: Mapping[str, pd.DataFrame], *, care_models: Sequence[str] | None = None
+    name: str, tables: Mapping[str, pd.DataFrame], *, care_models: CareModelsLike = None
 ) -> Figure:
     """Draw report figure ``name`` (a key of :data:`FIGURE_TABLES`) from published tables.
 

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from optimal_analysis.figures.style import care_model_colours, care_model_label, care_model_order
+from optimal_analysis import outcomes as registry
+from optimal_analysis.care_models import CareModels, CareModelsLike
 
 __all__ = ["plot_crude_rates", "plot_rate_ratios"]
-
-_OUTCOME_LABELS = {
-    "emergency_admission": "Emergency admissions",
-    "elective_admission": "Elective admissions",
-    "ae": "A&E attendances",
-    "ambulance": "Ambulance call-outs",
-    "death": "Deaths",
-    "bed_days": "Hospital bed days",
-}
-
-
-def _outcome_label(outcome: str) -> str:
-    return _OUTCOME_LABELS.get(outcome, outcome.replace("_", " ").capitalize())
-
 
 def _plain_log_axis(ax: Axes) -> None:
     """Log x axis with ticks at 1, 2, 3, 5 × 10^k written as plain numbers."""
@@ -37,7 +22,7 @@ def _plain_log_axis(ax: Axes) -> None:
 
 
 def plot_crude_rates(
-    table: pd.DataFrame, *, ax: Axes | None = None, care_models: Sequence[str] | None = None
+    table: pd.DataFrame, *, ax: Axes | None = None, care_models: CareModelsLike = None
 ) -> Axes:
     """Dot plot of crude rates per person-year by outcome and care model, with 95% CIs.
 
@@ -47,9 +32,10 @@ def plot_crude_rates(
     Poisson limits (none for bed days).
     """
     data = table[table["care_model"] != "all"]
-    models = care_model_order(data["care_model"].unique(), care_models)
+    cm = CareModels.of(care_models)
+    models = cm.ordered(data["care_model"].unique())
     outcomes = list(dict.fromkeys(data["outcome"]))
-    colours = care_model_colours(models)
+    colours = cm.colours(models)
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 0.9 + 0.6 * len(outcomes)), layout="constrained")
     step = 0.7 / max(len(models), 1)
@@ -70,10 +56,10 @@ def plot_crude_rates(
             ms=5,
             capsize=2,
             color=colours[model],
-            label=care_model_label(model),
+            label=cm.label(model),
         )
     _plain_log_axis(ax)
-    ax.set_yticks(np.arange(len(outcomes)), [_outcome_label(o) for o in outcomes])
+    ax.set_yticks(np.arange(len(outcomes)), [registry.label(o) for o in outcomes])
     ax.invert_yaxis()
     ax.set_xlabel("Crude rate per resident-year (log scale; 95% exact Poisson CI)")
     ax.grid(axis="x", which="both", alpha=0.3)
@@ -84,7 +70,7 @@ def plot_crude_rates(
 
 
 def plot_rate_ratios(
-    table: pd.DataFrame, *, ax: Axes | None = None, care_models: Sequence[str] | None = None
+    table: pd.DataFrame, *, ax: Axes | None = None, care_models: CareModelsLike = None
 ) -> Axes:
     """Forest plot of rate ratios (log scale, line at 1) by outcome, term, model and adjustment.
 
@@ -101,8 +87,9 @@ def plot_rate_ratios(
     data = table
     if "exposure" in data.columns:
         data = data[data["exposure"] == "person_years"]
-    models = care_model_order(data["term"].unique(), care_models)
-    colours = care_model_colours(models)
+    cm = CareModels.of(care_models)
+    models = cm.ordered(data["term"].unique())
+    colours = cm.colours(models)
     outcomes = list(dict.fromkeys(data["outcome"]))
     data = data.assign(
         _o=data["outcome"].map({o: i for i, o in enumerate(outcomes)}),
@@ -140,7 +127,7 @@ def plot_rate_ratios(
             ms=4,
             capsize=2,
             color=colours[model],
-            label=f"{care_model_label(model)} vs reference",
+            label=f"{cm.label(model)} vs reference",
         )
     ax.axvline(1.0, color="black", lw=0.8)
     _plain_log_axis(ax)
@@ -168,7 +155,7 @@ def plot_rate_ratios(
         ax.text(
             -0.01,
             first - 0.9,
-            _outcome_label(outcome),
+            registry.label(outcome),
             transform=right,
             ha="right",
             va="center",

@@ -10,14 +10,11 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.transforms import blended_transform_factory
 
-from optimal_analysis.figures.style import care_model_colours, care_model_label, care_model_order
+from optimal_analysis import outcomes as registry
+from optimal_analysis.care_models import CareModels, CareModelsLike
 
 __all__ = ["plot_cumulative_incidence", "plot_km"]
 
-_EVENT_LABELS = {
-    "emergency_admission": "First emergency admission",
-    "death": "Death before admission",
-}
 
 
 def _step(ax: Axes, time, est, low, high, *, start: float, colour: str, label: str) -> None:
@@ -64,14 +61,17 @@ def _at_risk_rows(
 
 
 def _models(
-    table: pd.DataFrame, care_models: Sequence[str] | None
-) -> tuple[list[str], dict[str, str]]:
-    models = care_model_order(table["care_model"].astype(str).unique(), care_models)
-    return models, care_model_colours(models)
+    table: pd.DataFrame, care_models: CareModelsLike
+) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """Care models of ``table`` in display order, their colours and their labels."""
+    cm = CareModels.of(care_models)
+    models = cm.ordered(table["care_model"].astype(str).unique())
+    return models, cm.colours(models), {m: cm.label(m) for m in models}
 
 
 def _curves(
-    ax: Axes, data: pd.DataFrame, models: Sequence[str], colours: dict, start: float
+    ax: Axes, data: pd.DataFrame, models: Sequence[str], colours: dict, labels: dict,
+    start: float,
 ) -> None:
     """One step curve with its CI band per care model (``data`` sorted by time).
 
@@ -90,7 +90,7 @@ def _curves(
             d[high],
             start=start,
             colour=colours[model],
-            label=care_model_label(model),
+            label=labels[model],
         )
 
 
@@ -100,7 +100,7 @@ def plot_cumulative_incidence(
     event: str,
     at_risk: pd.DataFrame | None = None,
     ax: Axes | None = None,
-    care_models: Sequence[str] | None = None,
+    care_models: CareModelsLike = None,
 ) -> Axes:
     """Aalen–Johansen cumulative incidence of ``event`` by care model, 95% CI bands.
 
@@ -113,12 +113,14 @@ def plot_cumulative_incidence(
             f"no rows with event {event!r} in the table; it has {sorted(set(table['event']))}"
         )
     ax = ax or plt.subplots(figsize=(6.5, 4.8))[1]
-    models, colours = _models(table, care_models)
+    models, colours, labels = _models(table, care_models)
     data = table[table["event"] == event].sort_values("time")
-    _curves(ax, data, models, colours, start=0.0)
+    _curves(ax, data, models, colours, labels, start=0.0)
     ax.set_xlabel("Days since entry")
     ax.set_ylabel("Cumulative incidence")
-    ax.set_title(_EVENT_LABELS.get(event, event.replace("_", " ").capitalize()), fontsize=11)
+    first = registry.OUTCOMES.get(event)
+    title = first.first_label if first and first.first_label else registry.label(event)
+    ax.set_title(title, fontsize=11)
     ax.set_ylim(0, None)
     ax.set_xlim(0, None)
     ax.legend(frameon=False, fontsize=8, loc="upper left")
@@ -132,7 +134,7 @@ def plot_km(
     *,
     at_risk: pd.DataFrame | None = None,
     ax: Axes | None = None,
-    care_models: Sequence[str] | None = None,
+    care_models: CareModelsLike = None,
 ) -> Axes:
     """Kaplan–Meier all-cause survival by care model with 95% CI bands.
 
@@ -140,9 +142,9 @@ def plot_km(
     ``scale == "death"``) adds the numbers at risk under the axis.
     """
     ax = ax or plt.subplots(figsize=(6.5, 4.8))[1]
-    models, colours = _models(table, care_models)
+    models, colours, labels = _models(table, care_models)
     data = table.sort_values("time")
-    _curves(ax, data, models, colours, start=1.0)
+    _curves(ax, data, models, colours, labels, start=1.0)
     ax.set_xlabel("Days since entry")
     ax.set_ylabel("Proportion alive")
     ax.set_title("All-cause survival (Kaplan–Meier)", fontsize=11)

@@ -34,19 +34,13 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from optimal_analysis.stats.curve_influence import cluster_codes, cluster_sum_of_squares
+from optimal_analysis.stats.curve_influence import (
+    cluster_codes,
+    cluster_sum_of_squares,
+    log_interval,
+)
 
 __all__ = ["aalen_johansen", "log_interval"]
-
-
-def log_interval(
-    est: np.ndarray, se: np.ndarray, q: float, *, upper_cap: float = 1.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Log-scale limits ``est exp(-+q se / est)``, the upper capped; NaN where est is 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lo = np.where(est > 0, est * np.exp(-q * se / est), np.nan)
-        hi = np.where(est > 0, np.minimum(upper_cap, est * np.exp(q * se / est)), np.nan)
-    return lo, hi
 
 
 def aalen_johansen(

@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from optimal_analysis.stats.cox import CoxFit
-from optimal_analysis.stats.km import kaplan_meier
+from optimal_analysis.stats.curve_influence import product_limit
 
 __all__ = ["cox_zph"]
 
@@ -33,9 +33,9 @@ def _transform(fit: CoxFit, time: np.ndarray, event: np.ndarray, transform: str)
     if transform == "identity":
         return fit.event_times.astype(float)
     if transform == "km":
-        km = kaplan_meier(time, event)
-        idx = np.searchsorted(km["time"].to_numpy(), fit.event_times, side="left")
-        return 1 - np.r_[1.0, km["estimate"].to_numpy()][idx]
+        u, _, _, _, surv = product_limit(time, event)
+        idx = np.searchsorted(u, fit.event_times, side="left")
+        return 1 - np.r_[1.0, surv][idx]
     raise ValueError(f"cox_zph: transform must be 'km' or 'identity', not {transform!r}")
 
 

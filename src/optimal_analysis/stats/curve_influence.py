@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["cluster_codes", "cluster_sum_of_squares"]
+__all__ = ["cluster_codes", "cluster_sum_of_squares", "log_interval", "product_limit"]
 
 
 def cluster_codes(cluster: ArrayLike | None, n: int) -> NDArray[np.int64]:
@@ -105,3 +105,32 @@ def cluster_sum_of_squares(
     if slope is not None:
         var = var + y**2 * q["CC"] + 2 * x * y * q["NC"] + 2 * y * q["AC"]
     return np.maximum(var, 0.0)
+
+
+def log_interval(
+    est: np.ndarray, se: np.ndarray, q: float, *, upper_cap: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Log-scale limits ``est exp(-+q se / est)``, the upper capped; NaN where est is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.where(est > 0, est * np.exp(-q * se / est), np.nan)
+        hi = np.where(est > 0, np.minimum(upper_cap, est * np.exp(q * se / est)), np.nan)
+    return lo, hi
+
+
+def product_limit(
+    time: ArrayLike, event: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64], NDArray[np.float64],
+           NDArray[np.float64]]:
+    """Kaplan–Meier product-limit pieces of one group at its distinct times.
+
+    Returns ``(u, inv, n, d, surv)``: the sorted distinct times ``u``, each
+    resident's index into ``u``, the numbers at risk ``n_l`` (time >= u_l) and
+    of events ``d_l`` at each, and S(u_l) = prod_{k<=l} (1 - d_k / n_k).
+    """
+    t = np.asarray(time, dtype=float)
+    ev = np.asarray(event, dtype=bool)
+    u, inv = np.unique(t, return_inverse=True)
+    inv = inv.ravel()
+    n = np.bincount(inv, minlength=u.size)[::-1].cumsum()[::-1].astype(float)
+    d = np.bincount(inv, weights=ev.astype(float), minlength=u.size)
+    return u, inv, n, d, np.cumprod(1 - d / n)

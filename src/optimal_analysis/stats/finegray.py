@@ -17,6 +17,8 @@ covariance. Without ``censoring_group`` it is the one-G estimator of R's
 ``cengroup``). The resident stays in the risk set of every later event time
 (:func:`optimal_analysis.stats.cox.fit_cox` with ``tail_weight`` and
 ``tail_group``), which at national scale avoids tens of millions of rows.
+This module gives the weights; the fits are :func:`optimal_analysis.stats.cox.fit_fine_gray`
+and :func:`optimal_analysis.stats.cox.fine_gray_score_information` (the Cox engine with them).
 
 Not equivalent: R ``finegray(Surv(...) ~ . + strata(region))`` followed by an
 *unstratified* ``coxph``. ``finegray`` with strata writes a competing-event
@@ -45,14 +47,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from optimal_analysis.stats.cox import CoxFit, cox_score_information, fit_cox
-
-__all__ = [
-    "censoring_survival_before",
-    "fine_gray_score_information",
-    "fine_gray_weights",
-    "fit_fine_gray",
-]
+__all__ = ["censoring_survival_before", "fine_gray_weights"]
 
 
 def censoring_survival_before(time: ArrayLike, status: ArrayLike):
@@ -116,69 +111,3 @@ def fine_gray_weights(
         return np.vstack([g(at) for g in g_funcs])
 
     return tail, codes, g_of_time
-
-
-def fit_fine_gray(
-    time: ArrayLike,
-    status: ArrayLike,
-    x: ArrayLike,
-    *,
-    cause: int = 1,
-    cluster: ArrayLike | None = None,
-    censoring_group: ArrayLike | None = None,
-) -> CoxFit:
-    """Fit the Fine–Gray model for ``cause`` (status 0 censored, other codes competing).
-
-    The subdistribution risk set at t is {T_i >= t} plus the residents with a
-    competing event before t, weighted G_r(t-)/G_r(T_i-) with G_r the censoring
-    Kaplan–Meier of the resident's ``censoring_group`` r (one G for everyone
-    when None); Efron ties on the events of ``cause``. With ``censoring_group``
-    this is ``cmprsk::crr(..., cengroup = )`` (Breslow there; identical without
-    tied event times). The covariance with ``cluster`` is the robust sandwich of
-    the weighted score residuals (including each competing-event resident's
-    contributions to later risk sets) summed by cluster, as ``coxph(..., weights
-    = fgwt, cluster = )`` on the ``finegray`` data (each resident's rows lie in
-    one cluster). ``cov`` (inverse weighted information) is not a valid variance
-    of the Fine–Gray estimate.
-    """
-    tail, codes, g_of_time = fine_gray_weights(
-        time, status, cause=cause, censoring_group=censoring_group
-    )
-    s = np.asarray(status)
-    return fit_cox(
-        time,
-        s == cause,
-        x,
-        cluster=cluster,
-        tail_weight=tail,
-        g_of_time=g_of_time,
-        tail_group=codes,
-    )
-
-
-def fine_gray_score_information(
-    time: ArrayLike,
-    status: ArrayLike,
-    x: ArrayLike,
-    beta: ArrayLike,
-    *,
-    cause: int = 1,
-    censoring_group: ArrayLike | None = None,
-):
-    """Fine–Gray score residuals (n x p, with the weighted tail contributions) and information.
-
-    Evaluated at ``beta`` without fitting (e.g. at a restricted estimate for the
-    wild cluster score bootstrap); see :func:`fit_fine_gray`.
-    """
-    tail, codes, g_of_time = fine_gray_weights(
-        time, status, cause=cause, censoring_group=censoring_group
-    )
-    return cox_score_information(
-        time,
-        np.asarray(status) == cause,
-        x,
-        beta,
-        tail_weight=tail,
-        g_of_time=g_of_time,
-        tail_group=codes,
-    )

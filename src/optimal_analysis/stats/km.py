@@ -37,8 +37,12 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from optimal_analysis.stats.aalen_johansen import log_interval
-from optimal_analysis.stats.curve_influence import cluster_codes, cluster_sum_of_squares
+from optimal_analysis.stats.curve_influence import (
+    cluster_codes,
+    cluster_sum_of_squares,
+    log_interval,
+    product_limit,
+)
 
 __all__ = ["kaplan_meier", "km_median", "restricted_mean", "restricted_mean_clustered"]
 
@@ -49,14 +53,8 @@ class _KM:
     """Kaplan–Meier pieces of one group: times, exit index, n, d, S, A(l), b_l, z_i."""
 
     def __init__(self, time: ArrayLike, event: ArrayLike) -> None:
-        t = np.asarray(time, dtype=float)
         self.event = np.asarray(event, dtype=bool)
-        self.u, inv = np.unique(t, return_inverse=True)
-        self.inv = inv.ravel()
-        L = self.u.size
-        self.n = np.bincount(self.inv, minlength=L)[::-1].cumsum()[::-1].astype(float)
-        self.d = np.bincount(self.inv, weights=self.event.astype(float), minlength=L)
-        self.surv = np.cumprod(1 - self.d / self.n)
+        self.u, self.inv, self.n, self.d, self.surv = product_limit(time, self.event)
         # b_l = 1/(n_l - d_l); where everyone at risk dies S = 0 from there on and U = 0,
         # so any finite b, a do (0 is used)
         alive = self.n > self.d

@@ -1,6 +1,6 @@
 """One fitted rate model: ML fit, CR1 and CR2 covariances, wild p-value, standardised rates.
 
-Used by :mod:`optimal_analysis.rate_models`, which builds the tables.
+Used by :mod:`optimal_analysis.rates.models`, which builds the tables.
 """
 
 from __future__ import annotations

@@ -13,11 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.disclosure import MARKER
-from optimal_analysis.figures.style import care_model_label, care_model_order
-from optimal_analysis.tidy import SMALL_SAMPLE_COLUMNS
+from optimal_analysis.care_models import CareModels
+from optimal_analysis.tidy import MARKER, SMALL_SAMPLE_COLUMNS
 
-__all__ = ["TABLE_TITLES", "display_table", "fmt_number"]
+__all__ = ["TABLE_TITLES", "care_models_of", "display_table", "fmt_number", "price_year_of"]
 
 TABLE_TITLES = {
     "cohort_summary": "Regions, care homes, residents and follow-up by care model",
@@ -78,13 +77,19 @@ def _with_ci(est: Any, low: Any, high: Any, kind: str = "num") -> str:
     return f"{e} ({lo} to {hi})" if lo and hi else e
 
 
+def care_models_of(config: Mapping[str, Any]) -> CareModels:
+    """The run's care models: config ``care_models`` (order) and ``care_model_labels``."""
+    return CareModels.of(config.get("care_models"), config.get("care_model_labels"))
+
+
 def _models(table: pd.DataFrame, config: Mapping[str, Any]) -> list[str]:
-    return care_model_order(table["care_model"].unique(), config.get("care_models"))
+    return care_models_of(config).ordered(table["care_model"].unique())
 
 
 def _baseline(t: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
     models = _models(t, config)
-    ref = config.get("reference_care_model")
+    label_of = care_models_of(config).label
+    ref = config["reference_care_model"]
     others = [m for m in models if m != ref]
 
     def cell_of(r: Any) -> str:
@@ -111,13 +116,13 @@ def _baseline(t: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
         )
     columns = [
         "",
-        *(care_model_label(m) for m in models),
-        *(f"SMD {care_model_label(m)}" for m in others),
+        *(label_of(m) for m in models),
+        *(f"SMD {label_of(m)}" for m in others),
     ]
     return {
         "columns": columns,
         "rows": rows,
-        "note": f"n (%) or mean (SD); SMD against {care_model_label(str(ref))} (for categories, "
+        "note": f"n (%) or mean (SD); SMD against {label_of(str(ref))} (for categories, "
         "from the "
         "published rounded counts).",
     }
@@ -135,7 +140,10 @@ def _wide(
     keys = list(dict.fromkeys(t[row_key]))
     rows = [[str(k).replace("_", " ")] + [cells.get((k, m), "") for m in models] for k in keys]
     return {
-        "columns": [row_key.replace("_", " ").capitalize(), *map(care_model_label, models)],
+        "columns": [
+            row_key.replace("_", " ").capitalize(),
+            *map(care_models_of(config).label, models),
+        ],
         "rows": rows,
         "note": note,
     }
@@ -165,8 +173,12 @@ _KINDS = {
 
 
 def _generic(
-    t: pd.DataFrame, columns: list[str] | None = None, ci: str | None = None
+    t: pd.DataFrame,
+    config: Mapping[str, Any],
+    columns: list[str] | None = None,
+    ci: str | None = None,
 ) -> dict[str, Any]:
+    label = care_models_of(config).label
     cols = [c for c in (columns or list(t.columns)) if c in t.columns]
     header = [c.replace("_", " ") for c in cols]
     rows = []
@@ -174,7 +186,7 @@ def _generic(
         row = []
         for c in cols:
             if c == "care_model" or c == "term":
-                row.append(care_model_label(str(r[c])) if r[c] != "all" else "all")
+                row.append(label(str(r[c])) if r[c] != "all" else "all")
             elif ci and c == "estimate":
                 row.append(_with_ci(r["estimate"], r.get("conf_low"), r.get("conf_high")))
             else:
@@ -231,10 +243,10 @@ def _model_notes(t: pd.DataFrame) -> pd.Series:
     return (notes + np.where(both, "; ", "") + reason).str.strip()
 
 
-def _price_year(t: pd.DataFrame, config: Mapping[str, Any]) -> str:
-    """The price year of a cost table: its own ``price_year`` column, else config's."""
+def price_year_of(t: pd.DataFrame) -> str:
+    """The price year(s) of a cost table, from its own ``price_year`` column ("" if none)."""
     years = sorted(set(_text(t, "price_year")) - {""})
-    return "/".join(years) if years else str(config.get("price_year"))
+    return "/".join(years)
 
 
 def _small_sample_view(t: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
@@ -281,7 +293,7 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
                 r["cost_per_resident_year"], r.get("conf_low"), r.get("conf_high"), "gbp"
             ),
             config,
-            f"GBP per resident-year at {_price_year(t, config)} prices ({how})."
+            f"GBP per resident-year at {price_year_of(t)} prices ({how})."
             + (" Few care homes in some care model: a percentile bootstrap over so few homes "
                "is too narrow." if few else "")
             + (" No CI where a care model has fewer than 2 care homes."
@@ -305,6 +317,7 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
     if name == "crude_rates":
         d = _generic(
             t.rename(columns={"rate": "estimate"}),
+            config,
             ["outcome", "care_model", "residents", "events", "person_years", "estimate"],
             ci="Rate",
         )
@@ -326,7 +339,7 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
             "n_clusters",
             "notes",
         ]
-        d = _generic(t, cols, ci="Rate ratio" if name == "rate_ratios" else "Hazard ratio")
+        d = _generic(t, config, cols, ci="Rate ratio" if name == "rate_ratios" else "Hazard ratio")
         if small:
             note = (note + " CIs and p-values are the small-sample ones (method in the "
                     "interval column; see Methods); the CR1 normal-theory columns, comparable "
@@ -342,6 +355,6 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
         )
         t = t.assign(notes=_model_notes(t))
         cols = ["outcome", "care_model", "measure", "estimate", "p_value", "n_residents", "notes"]
-        d = _generic(t, cols, ci="Per 1,000 resident-years")
+        d = _generic(t, config, cols, ci="Per 1,000 resident-years")
         return {**d, "note": note}
-    return _generic(t)
+    return _generic(t, config)

@@ -1,7 +1,7 @@
 """Care homes and residents of the synthetic generator (array functions, no tables).
 
 Used by `optimal_analysis.synthetic`; parameters are ``DEFAULT_EFFECTS["population"]``
-in `optimal_analysis.synthetic_params`.
+in `optimal_analysis.synthetic.params`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from optimal_analysis import synthetic_sim as sim
-from optimal_analysis.synthetic_params import AGE_CENTRE_YEARS, BARTHEL_CENTRE
+from optimal_analysis.synthetic import sim as sim
+from optimal_analysis.synthetic.params import AGE_CENTRE_YEARS, BARTHEL_CENTRE
 
 DAYS_PER_YEAR = 365.25
 OPTIMAL_REGIONS: tuple[str, ...] = ("north", "midlands", "south")

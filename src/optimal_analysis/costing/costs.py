@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from optimal_analysis.care_models import care_model_order
 from optimal_analysis.stats.bootstrap import (
     cluster_bootstrap_ratio,
     percentile_interval,
@@ -237,12 +238,6 @@ def _item_order(items: list[str]) -> list[str]:
     return known + sorted(set(items) - set(known))
 
 
-def _model_order(models: list[str], care_models: Sequence[str] | None) -> list[str]:
-    """Configured care models first (those present), then any others sorted."""
-    first = [m for m in (care_models or []) if m in models]
-    return first + sorted(set(models) - set(first))
-
-
 def _homes(cohort: pd.DataFrame) -> pd.DataFrame:
     """One row per care home (sorted by id): care_model, person_years, residents."""
     code, ids = pd.factorize(cohort["care_home_id"], sort=True)
@@ -282,7 +277,7 @@ def _costs(per_home: dict[str, tuple[list[str], np.ndarray, np.ndarray]], homes:
     """
     rows: dict[str, list[dict]] = {s: [] for s in per_home}
     models = homes["care_model"].astype(str).to_numpy()
-    for model in _model_order(sorted(set(models)), care_models):
+    for model in care_model_order(sorted(set(models)), care_models):
         in_model = models == model
         h = homes[in_model]
         t = h["person_years"].to_numpy(float)

@@ -4,7 +4,9 @@
 NHS contacts, hospital stays and deaths; ``write_dataset()`` writes them as
 ``<out>/<region>/{care_homes,residents,contacts,admissions}.csv|parquet`` plus
 ``<out>/truth.json`` (at the dataset root, so the pipeline never takes it for a
-region). Command line: ``optimal-synth`` or ``python -m optimal_analysis.synthetic``.
+region). Writing: :mod:`optimal_analysis.synthetic.write`; command line
+(:mod:`optimal_analysis.synthetic.cli`): ``optimal-synth`` or
+``python -m optimal_analysis.synthetic``.
 Same arguments and seed give identical tables and identical files.
 
 The default is shaped like the OPTIMAL study: 3 regions (``north``,
@@ -13,8 +15,8 @@ The default is shaped like the OPTIMAL study: 3 regions (``north``,
 (e.g. ``n_homes=15000``) care models are mixed across the homes of each
 region and the regions are the 7 NHS England regions.
 
-The simulation (details in `optimal_analysis.synthetic_sim`,
-parameters in `optimal_analysis.synthetic_params.DEFAULT_EFFECTS`): each
+The simulation (details in `optimal_analysis.synthetic.sim`,
+parameters in `optimal_analysis.synthetic.params.DEFAULT_EFFECTS`): each
 resident has constant intensities of emergency and elective admission, of
 A&E attendance and ambulance call-out without admission, and of every
 contact service, switched off while in hospital; each is the base rate x
@@ -73,9 +75,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimal_analysis import synthetic_population as pop_mod
-from optimal_analysis import synthetic_sim as sim
-from optimal_analysis.synthetic_params import (
+from optimal_analysis.synthetic import population as pop_mod
+from optimal_analysis.synthetic import sim as sim
+from optimal_analysis.synthetic.params import (
     COVARIATES,
     DEFAULT_EFFECTS,
     SERVICES,
@@ -84,7 +86,7 @@ from optimal_analysis.synthetic_params import (
     ratio_vector,
     service_rates,
 )
-from optimal_analysis.synthetic_population import (
+from optimal_analysis.synthetic.population import (
     DAYS_PER_YEAR,
     NHS_REGIONS,
     region_names,
@@ -98,11 +100,8 @@ __all__ = [
     "SERVICES",
     "TABLES",
     "SyntheticDataset",
-    "calibration_summary",
     "generate",
-    "main",
     "region_names",
-    "write_dataset",
 ]
 
 log = logging.getLogger(__name__)
@@ -412,8 +411,3 @@ def generate(
         truth["region_study_end"] = {r: str(e - 1) for r, e in zip(names, region_ends, strict=True)}
     return SyntheticDataset(regions=out, truth=truth)
 
-
-from optimal_analysis.synthetic_io import calibration_summary, main, write_dataset  # noqa: E402
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.disclosure_rounding import (
+from optimal_analysis.report.rounding import (
     ROUNDING_SCHEMES,
     is_rounded,
     round_counts,
@@ -51,6 +51,7 @@ from optimal_analysis.disclosure_rounding import (
 )
 from optimal_analysis.stats.poisson import exact_poisson_rate_ci
 from optimal_analysis.stats.smd import smd_binary
+from optimal_analysis.tidy import MARKER
 
 __all__ = [
     "MARKER",
@@ -60,7 +61,6 @@ __all__ = [
     "disclose",
     "disclose_named",
     "disclosure_mask",
-    "check_published",
     "is_rounded",
     "round_counts",
     "rounding_slack",
@@ -69,8 +69,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: What a suppressed value shows as in published tables and in the report.
-MARKER = "[c]"
 
 
 @dataclass(frozen=True)
@@ -430,16 +428,9 @@ def disclose_tables(tables: dict[str, pd.DataFrame], *, suppress_max: int,
     """Cell-by-cell disclosure of each named table (see :func:`disclose_named`).
 
     This alone is *not* safe for curves and costs (their statistics are exact
-    functions of the counts): :func:`optimal_analysis.disclosure_publish.publish_tables`
+    functions of the counts): :func:`optimal_analysis.report.publish.publish_tables`
     is the publish step.
     """
     return {name: disclose_named(t, name, suppress_max=suppress_max, round_to=round_to,
                                  rounding=rounding)
             for name, t in tables.items()}
-
-
-def check_published(results_dir, **kwargs):  # type: ignore[no-untyped-def]
-    """See :func:`optimal_analysis.disclosure_check.check_published` (re-exported here)."""
-    from optimal_analysis.disclosure_check import check_published as _check
-
-    return _check(results_dir, **kwargs)

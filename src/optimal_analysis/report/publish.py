@@ -1,7 +1,7 @@
 """The publish step: every published table from disclosure-safe inputs, then the attack suite.
 
-* curves (km, cumulative_incidence): :mod:`optimal_analysis.disclosure_curves`;
-* costs (costs, costs_sensitivity): :mod:`optimal_analysis.disclosure_costs`;
+* curves (km, cumulative_incidence): :mod:`optimal_analysis.report.curves`;
+* costs (costs, costs_sensitivity): :mod:`optimal_analysis.report.costs`;
 * crude model rates (rate_ratios and standardised_rates rows with ``model``
   poisson or negbin and ``adjustment = crude``): their estimates are functions
   of the event counts (``RR = (e_a/py_a)/(e_0/py_0)``, rate ``= e/py``), so they
@@ -10,10 +10,10 @@
   comes from the cluster-robust standard error, not from the counts); rows of
   a care model whose events are suppressed are suppressed;
 * every other table: suppression and rounding cell by cell
-  (:func:`optimal_analysis.disclosure.disclose_named`).
+  (:func:`optimal_analysis.report.disclosure.disclose_named`).
 
 :func:`publish` returns the tables; :class:`DisclosureError` is raised by
-:func:`assert_safe` when :func:`~optimal_analysis.disclosure_check.check_tables`
+:func:`assert_safe` when :func:`~optimal_analysis.report.check.check_tables`
 recovers any count.
 """
 
@@ -24,11 +24,11 @@ import logging
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.disclosure import MARKER, TABLE_SPECS, disclose_named, disclosure_mask
-from optimal_analysis.disclosure_check import Finding, check_tables, format_findings
-from optimal_analysis.disclosure_costs import publish_costs
-from optimal_analysis.disclosure_curves import publish_cumulative_incidence, publish_km
-from optimal_analysis.disclosure_rounding import round_counts
+from optimal_analysis.report.check import Finding, check_tables, format_findings
+from optimal_analysis.report.costs import publish_costs
+from optimal_analysis.report.curves import publish_cumulative_incidence, publish_km
+from optimal_analysis.report.disclosure import MARKER, TABLE_SPECS, disclose_named, disclosure_mask
+from optimal_analysis.report.rounding import round_counts
 
 __all__ = ["DisclosureError", "assert_safe", "publish"]
 

@@ -6,7 +6,7 @@ when the row is used, otherwise the problem code that sets it aside. Failures
 offending value in a failures table; rows that are valid but outside a
 resident's follow-up are excluded with a reason and are not failures. Whether
 failures stop the run (``on_invalid: stop``) is decided later, by
-:func:`optimal_analysis.quality.check_failures`, after every region has been
+:func:`optimal_analysis.ingest.quality.check_failures`, after every region has been
 read, so that the user sees every problem at once.
 
 Severity of a failure:
@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 import pandera.errors
 
-from optimal_analysis import schemas
-from optimal_analysis.failures import empty_failures, file_failure, make_failures, mark_rows
-from optimal_analysis.read_input import InputFileError, file_labels, find_table_file, read_raw
-from optimal_analysis.schemas import COLUMNS, TABLES
+from optimal_analysis.ingest import schemas
+from optimal_analysis.ingest.failures import empty_failures, file_failure, make_failures, mark_rows
+from optimal_analysis.ingest.read import InputFileError, file_labels, find_table_file, read_raw
+from optimal_analysis.ingest.schemas import COLUMNS, TABLES
 
 __all__ = ["InputFileError", "RegionTables", "empty_table", "file_labels", "find_table_file",
            "ingest_region", "parse_table", "read_raw"]
@@ -255,7 +255,7 @@ def ingest_region(
         ``_reason`` (missing = used), and the region's failures. A table that
         cannot be used at all is empty and has a ``fatal`` failure.
     """
-    from optimal_analysis import integrity
+    from optimal_analysis.ingest import integrity
 
     region_dir = Path(region_dir)
     region = region or region_dir.name

@@ -28,12 +28,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.disclosure import TABLE_SPECS, disclose, disclosure_mask
-from optimal_analysis.disclosure_curves import signif
-from optimal_analysis.disclosure_rounding import round_counts
+from optimal_analysis.report.curves import signif
+from optimal_analysis.report.disclosure import TABLE_SPECS, disclose, disclosure_mask
+from optimal_analysis.report.rounding import round_counts
 from optimal_analysis.unit_costs import (
     rebase_unit_costs,
-    select_scheme,
+    unit_costs_of,
     validate_inflation,
     validate_unit_costs,
 )
@@ -49,17 +49,6 @@ def public_unit_costs(unit_costs: pd.DataFrame, inflation: pd.DataFrame, *,
     """The public unit-cost table re-based to ``price_year``: ``item, scheme, cost_gbp``."""
     table = validate_unit_costs(unit_costs)
     return rebase_unit_costs(table, validate_inflation(inflation), price_year=price_year)
-
-
-def unit_costs_of(unit_costs: pd.DataFrame, scheme: str | None) -> dict[str, np.ndarray]:
-    """``item -> its distinct re-based unit costs`` under ``scheme`` (all rows if None)."""
-    t = unit_costs
-    if scheme is not None and isinstance(scheme, str) and scheme:
-        try:
-            t = select_scheme(unit_costs, scheme)
-        except Exception:  # noqa: BLE001 - a scheme the table does not name: use every row
-            t = unit_costs
-    return {str(k): np.unique(g["cost_gbp"].to_numpy(float)) for k, g in t.groupby("item")}
 
 
 def _item_costs(t: pd.DataFrame, units_r: np.ndarray, unit_costs: pd.DataFrame, *,

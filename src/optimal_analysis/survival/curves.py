@@ -29,14 +29,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from optimal_analysis.care_models import care_model_levels
 from optimal_analysis.stats.aalen_johansen import aalen_johansen, log_interval
 from optimal_analysis.stats.km import kaplan_meier, km_median, restricted_mean_clustered
-from optimal_analysis.survival_models import (
-    SurvivalModelTables,
-    care_model_levels,
-    check_survival_cohort,
-    make_survival_models,
-)
+from optimal_analysis.survival.checks import check_survival_cohort
 
 __all__ = [
     "EVENTS",
@@ -44,9 +40,6 @@ __all__ = [
     "make_cumulative_incidence",
     "make_km",
     "make_km_summary",
-    "make_survival_models",
-    "make_survival_tables",
-    "SurvivalModelTables",
 ]
 
 log = logging.getLogger(__name__)
@@ -254,51 +247,3 @@ def make_km_summary(
             }
         )
     return pd.DataFrame(rows)
-
-
-def make_survival_tables(
-    cohort: pd.DataFrame,
-    *,
-    reference: str,
-    covariates: Sequence[str],
-    at_risk_days: Sequence[int],
-    rmst_horizon_days: int,
-    few_clusters_threshold: int,
-    rng: np.random.Generator,
-    wild_bootstrap_replicates: int,
-    care_models: Sequence[str] | None = None,
-    ph_transform: str = "km",
-    alpha: float = 0.05,
-) -> dict[str, pd.DataFrame]:
-    """Every table of the survival stage, by its file name (one job, one read of the cohort).
-
-    Keys: ``cumulative_incidence``, ``at_risk``, ``hazard_ratios``,
-    ``ph_tests``, ``km``, ``km_summary``; see the ``make_*`` functions. A model
-    that cannot be fitted (no events, no complete cases, one care home) gives
-    NaN rows with a ``reason`` in ``hazard_ratios``, not an error. ``rng`` and
-    ``wild_bootstrap_replicates`` drive the wild cluster score bootstrap of
-    the few-cluster hazard-ratio rows.
-    """
-    models = make_survival_models(
-        cohort,
-        reference=reference,
-        covariates=covariates,
-        care_models=care_models,
-        ph_transform=ph_transform,
-        few_clusters_threshold=few_clusters_threshold,
-        alpha=alpha,
-        rng=rng,
-        wild_bootstrap_replicates=wild_bootstrap_replicates,
-    )
-    return {
-        "cumulative_incidence": make_cumulative_incidence(
-            cohort, care_models=care_models, alpha=alpha
-        ),
-        "at_risk": make_at_risk(cohort, days=at_risk_days, care_models=care_models),
-        "hazard_ratios": models.hazard_ratios,
-        "ph_tests": models.ph_tests,
-        "km": make_km(cohort, care_models=care_models, alpha=alpha),
-        "km_summary": make_km_summary(
-            cohort, rmst_horizon_days=rmst_horizon_days, care_models=care_models, alpha=alpha
-        ),
-    }

@@ -30,8 +30,13 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from optimal_analysis.stats.cluster import wild_cluster_score_test
-from optimal_analysis.stats.cox import CoxFit, cox_score_information, fit_cox
-from optimal_analysis.stats.finegray import fine_gray_score_information, fit_fine_gray
+from optimal_analysis.stats.cox import (
+    CoxFit,
+    cox_score_information,
+    fine_gray_score_information,
+    fit_cox,
+    fit_fine_gray,
+)
 from optimal_analysis.tidy import wald_inference
 
 __all__ = [

@@ -55,10 +55,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.disclosure import MARKER, TABLE_SPECS
-from optimal_analysis.disclosure_costs import unit_costs_of
-from optimal_analysis.disclosure_rounding import is_rounded, round_counts, rounding_slack
+from optimal_analysis.report.disclosure import TABLE_SPECS
+from optimal_analysis.report.rounding import is_rounded, round_counts, rounding_slack
 from optimal_analysis.stats.poisson import exact_poisson_rate_ci
+from optimal_analysis.tidy import MARKER
+from optimal_analysis.unit_costs import unit_costs_of
 
 __all__ = ["Finding", "check_published", "check_tables", "format_findings"]
 
@@ -410,7 +411,7 @@ def check_published(results_dir: str | Path, *, unit_costs: pd.DataFrame | None 
     """Attack ``results_dir/published/tables/*.csv`` (or ``results_dir/*.csv``); see module doc.
 
     ``unit_costs`` is the public unit-cost table re-based to the reporting
-    price year (:func:`optimal_analysis.disclosure_costs.public_unit_costs`);
+    price year (:func:`optimal_analysis.report.costs.public_unit_costs`);
     without it the cost attacks are skipped. Returns the findings (empty = no
     count recovered).
     """

@@ -16,14 +16,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.failures import (
+from optimal_analysis.ingest.failures import (
     FAILURE_COLUMNS,
     empty_failures,
     file_failure,
     make_failures,
     mark_rows,
 )
-from optimal_analysis.schemas import TABLES
+from optimal_analysis.ingest.schemas import TABLES
 
 log = logging.getLogger(__name__)
 

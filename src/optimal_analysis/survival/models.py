@@ -36,25 +36,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.rate_models import design_matrix
-from optimal_analysis.rates import check_cohort_columns
+from optimal_analysis import outcomes as registry
+from optimal_analysis.care_models import care_model_levels
+from optimal_analysis.model_frame import design_matrix, independent_columns
 from optimal_analysis.stats.cox import CoxFit
 from optimal_analysis.stats.cox_zph import cox_zph
-from optimal_analysis.survival_inference import fit_hazard_model, small_sample_inference
+from optimal_analysis.survival.checks import check_survival_cohort
+from optimal_analysis.survival.inference import fit_hazard_model, small_sample_inference
 from optimal_analysis.tidy import SMALL_SAMPLE_COLUMNS, tidy_coefficients
 
 __all__ = ["HAZARD_RATIO_COLUMNS", "SurvivalModelTables", "make_survival_models"]
 
 log = logging.getLogger(__name__)
 
-_SURVIVAL_COLUMNS = [
-    "care_model",
-    "care_home_id",
-    "time_to_admission_days",
-    "admission_status",
-    "follow_up_days",
-    "died",
-]
 _MODELS = [("emergency_admission", "cox"), ("emergency_admission", "fine_gray"), ("death", "cox")]
 _INFERENCE = ["std_error", "conf_low", "conf_high", "p_value"]
 HAZARD_RATIO_COLUMNS = [
@@ -77,29 +71,6 @@ HAZARD_RATIO_COLUMNS = [
     "p_value_wild",
 ]
 PH_COLUMNS = ["outcome", "model", "adjustment", "transform", "term", "chisq", "df", "p_value"]
-
-
-def care_model_levels(cohort: pd.DataFrame, care_models: Sequence[str] | None) -> list[str]:
-    """Care models present, in ``care_models`` order, then any others sorted."""
-    present = set(cohort["care_model"].astype(str))
-    levels = [m for m in (care_models or []) if m in present]
-    return levels + sorted(present - set(levels))
-
-
-def check_survival_cohort(cohort: pd.DataFrame, extra: Sequence[str] = ()) -> None:
-    """Raise ``ValueError`` naming every problem of the survival columns of ``cohort``."""
-    check_cohort_columns(cohort, [*_SURVIVAL_COLUMNS, *extra])
-    problems = []
-    status = cohort["admission_status"].astype(int)
-    if not status.isin([0, 1, 2]).all():
-        problems.append(f"admission_status values {sorted(set(status) - {0, 1, 2})} are not 0/1/2")
-    for col in ("time_to_admission_days", "follow_up_days"):
-        if (cohort[col] < 1).any() or cohort[col].isna().any():
-            problems.append(f"{col} has missing values or values below 1 day")
-    if (cohort["time_to_admission_days"] > cohort["follow_up_days"]).any():
-        problems.append("time_to_admission_days exceeds follow_up_days for some residents")
-    if problems:
-        raise ValueError("cohort cannot be analysed for survival: " + "; ".join(problems))
 
 
 def _event(data: pd.DataFrame, outcome: str) -> pd.Series:
@@ -129,27 +100,6 @@ def _complete_cases(
             label = f"{m} (reference)" if m == reference else m
             reasons[m] = f"no complete cases in {label} ({which})"
     return cohort[complete], reasons, reasons.pop(reference, "")
-
-
-def _independent_columns(x: np.ndarray, n_protected: int, tol: float = 1e-10) -> list[int]:
-    """Columns of ``x`` kept: the first ``n_protected`` always, then each that adds rank.
-
-    Cox models have no intercept, so a column constant over the rows is aliased
-    with the baseline hazard: columns are centred and scaled to unit norm, and
-    column j is kept if the singular values of [kept, j] stay above ``tol`` times
-    the largest (a handful of columns; never a loop over rows).
-    """
-    xc = x - x.mean(axis=0)
-    norm = np.linalg.norm(xc, axis=0)
-    keep = list(range(n_protected))
-    for j in range(n_protected, x.shape[1]):
-        if norm[j] <= tol * max(1.0, np.abs(x[:, j]).max()):
-            continue
-        trial = xc[:, [*keep, j]] / norm[[*keep, j]]
-        s = np.linalg.svd(trial, compute_uv=False)
-        if s[-1] > tol * s[0]:
-            keep.append(j)
-    return keep
 
 
 @dataclass
@@ -208,7 +158,7 @@ def _fit_one(
         data, levels=[reference, *fitted], reference=reference, covariates=covs
     )
     x, names = x[:, 1:], names[1:]  # Cox has no intercept
-    keep = _independent_columns(x, len(fitted))
+    keep = independent_columns(x, len(fitted))
     out.dropped = [n for k, n in enumerate(names) if k not in keep]
     if out.dropped:
         log.warning(
@@ -364,7 +314,7 @@ def make_survival_models(
     the module docstring for what cannot be estimated.
 
     Small-sample columns (:data:`~optimal_analysis.tidy.SMALL_SAMPLE_COLUMNS`,
-    :func:`optimal_analysis.survival_inference.small_sample_columns`): t(G-1)
+    :func:`optimal_analysis.survival.inference.small_sample_columns`): t(G-1)
     limits and p-value on the robust SE times sqrt(G/(G-1)), G = ``n_clusters``,
     ``df_small`` = G - 1; where ``few_clusters``, ``p_value_wild`` (restricted
     wild cluster score bootstrap, Webb weights, ``wild_bootstrap_replicates``,
@@ -426,4 +376,5 @@ def _ph_test(
 
 
 def _time_col(outcome: str) -> str:
-    return "follow_up_days" if outcome == "death" else "time_to_admission_days"
+    """The cohort column of days to the first event of ``outcome`` (its registry entry)."""
+    return registry.get(outcome).time_column

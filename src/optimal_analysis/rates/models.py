@@ -20,16 +20,15 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.rate_fit import RateFit, fit_rate_model, standardise, wild_p_value
-from optimal_analysis.rates import (
+from optimal_analysis.care_models import care_model_levels
+from optimal_analysis.model_frame import (
     REASONS,
-    analysis_set_reason,
     check_cohort_columns,
     design_matrix,
     drop_aliased_columns,
-    make_caveats,
-    term_reasons,
 )
+from optimal_analysis.rates.design import analysis_set_reason, make_caveats, term_reasons
+from optimal_analysis.rates.fit import RateFit, fit_rate_model, standardise, wild_p_value
 from optimal_analysis.tidy import tidy_coefficients, wald_inference
 
 #: The ``small_sample_method`` of every rate_ratios.csv row, chosen by the coverage
@@ -216,7 +215,7 @@ def _fit_outcome(
     never dropped as aliased (were one aliased, no contrast would be reported),
     only covariates. Returns the data, offset, X and its names (no columns when
     nothing can be fitted), dropped covariate names, and
-    :func:`~optimal_analysis.rates.term_reasons`.
+    :func:`~optimal_analysis.rates.design.term_reasons`.
     """
     reasons = term_reasons(data, outcome, levels=levels, reference=reference, set_reason=set_reason)
     if reasons[reference]:
@@ -266,7 +265,7 @@ def make_rate_models(
     chosen by coverage) and ``std_error_joint`` (NB2 joint (β, α) sandwich;
     ``std_error`` is R's ``vcovCL`` HC1, see :func:`fit_rate_model`). Residents are clustered by
     ``care_home_id``. Every care-model term has a row: one that cannot be
-    estimated is empty with a ``reason`` (:data:`~optimal_analysis.rates.REASONS`;
+    estimated is empty with a ``reason`` (:data:`~optimal_analysis.model_frame.REASONS`;
     logged as a warning). Care models without events are left out of that
     outcome's fit (the other contrasts are kept); covariates aliased with
     earlier columns are dropped and listed in ``dropped_terms``; care-model
@@ -275,8 +274,7 @@ def make_rate_models(
     """
     needed = ["care_model", "care_home_id", "region", *outcomes, *covariates]
     check_cohort_columns(cohort, [*needed, *(EXPOSURES[e][0] for e in exposures)])
-    levels = [m for m in (care_models or []) if m in set(cohort["care_model"])]
-    levels += sorted(set(cohort["care_model"].astype(str)) - set(levels))
+    levels = care_model_levels(cohort, care_models)
     if reference not in levels:
         raise ValueError(
             f"reference care model {reference!r} has no residents; care models: {levels}"

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from optimal_analysis.schemas import TABLES
+from optimal_analysis.ingest.schemas import TABLES
 
 
 class InputFileError(Exception):

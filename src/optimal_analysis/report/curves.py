@@ -14,7 +14,7 @@ risk. The published curves are therefore built, as the OpenSAFELY
    events of (a type with none in the bin shows 0); a tail with fewer is merged
    into the last step;
 3. the *cumulative* counts of each event type and of censorings, and the number
-   at entry, are rounded (:func:`~optimal_analysis.disclosure_rounding.round_counts`;
+   at entry, are rounded (:func:`~optimal_analysis.report.rounding.round_counts`;
    a running total of fewer than ``min_events`` censorings counts as 0: those
    residents are kept at risk until more are censored);
    the published events and censorings of a step are differences of rounded
@@ -49,8 +49,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm, t
 
-from optimal_analysis.disclosure_rounding import round_counts
-from optimal_analysis.stats.aalen_johansen import log_interval
+from optimal_analysis.report.rounding import round_counts
+from optimal_analysis.stats.curve_influence import log_interval
 
 __all__ = ["coarsen_curve", "publish_cumulative_incidence", "publish_km", "signif"]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.failures import empty_failures, make_failures, mark_rows
+from optimal_analysis.ingest.failures import empty_failures, make_failures, mark_rows
 
 # Reasons that set a row aside without it being a failure of its own.
 CASCADE_REASONS = {

@@ -1,0 +1,234 @@
+"""The report: one self-contained HTML file from the published (disclosed) tables and the figures.
+
+:func:`render_report` is data-driven: it takes a mapping ``section -> the
+tables and figures it should show`` and renders what it is given, saying
+plainly where a section's inputs were not produced. Figures are embedded as
+``data:`` URIs and the CSS is inline, so the file needs no network to view.
+The run date is passed in (the one place a clock is read is the script).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.resources import files
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+from optimal_analysis.report.methods import compute_caveats, make_methods
+from optimal_analysis.report.tables import TABLE_TITLES, display_table
+from optimal_analysis.tidy import MARKER
+
+__all__ = ["FIGURE_CAPTIONS", "Figure", "SECTION_TITLES", "SectionInputs", "render_report"]
+
+logger = logging.getLogger(__name__)
+
+#: Section id -> heading, in report order. The last three are generated, not wired.
+SECTION_TITLES: dict[str, str] = {
+    "data": "The question and the data",
+    "residents": "Who the residents are",
+    "service_use": "NHS service use",
+    "costs": "Costs",
+    "admissions": "Admission rates and rate ratios",
+    "survival": "Time to first admission and survival",
+    "methods": "Methods",
+    "caveats": "Caveats",
+    "provenance": "Provenance",
+}
+
+_INTRO = {
+    "data": "How do different models of NHS support for care homes compare in the NHS services "
+    "older residents use, what those services cost, and how often residents are admitted to "
+    "hospital as an emergency? Each region has one model of care; residents are followed from "
+    "entry until death, moving out or the end of the study.",
+    "residents": "Baseline characteristics by care model. Standardised mean differences (SMD) "
+    "compare each model with the reference; |SMD| above 0.1 is commonly read as imbalance.",
+    "service_use": "NHS contacts outside hospital stays, per resident-year of follow-up.",
+    "costs": "NHS costs over follow-up per resident-year, with bootstrap 95% confidence intervals "
+    "(care homes resampled within care model). Costs are published from the rounded units "
+    "(rounded units times the unit cost), so a small item may differ from its exact cost by up "
+    "to one rounding step of its units; totals move by well under 1%.",
+    "admissions": "Crude rates per resident-year (exact Poisson 95% CI) and rate ratios against "
+    "the "
+    "reference care model from Poisson and negative binomial models, cluster-robust by care home.",
+    "survival": "Time to first emergency admission with death as a competing event (cumulative "
+    "incidence, cause-specific Cox and Fine–Gray models) and all-cause survival. The curves are "
+    "published on a coarse grid from rounded counts, so that no step gives a count away: on "
+    "3,000 residents a monthly grid keeps them within about 0.006 of the exact curves at each "
+    "step; with few residents the steps are fewer and wider.",
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure to embed: its bytes and media type (``image/svg+xml`` or ``image/png``)."""
+
+    name: str
+    data: bytes
+    media_type: str
+    caption: str = ""
+
+    @property
+    def data_uri(self) -> str:
+        return f"data:{self.media_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+
+@dataclass(frozen=True)
+class SectionInputs:
+    """Names of the tables and figures a section should show."""
+
+    tables: Sequence[str] = field(default_factory=tuple)
+    figures: Sequence[str] = field(default_factory=tuple)
+
+
+FIGURE_CAPTIONS = {
+    "service_use": "NHS contacts per resident-year by service and care model (published counts).",
+    "crude_rates": "Crude rates per resident-year by outcome and care model, 95% exact Poisson CI.",
+    "rate_ratios_forest": (
+        "Rate ratios against the reference care model, 95% small-sample CI (CR2 with "
+        "Satterthwaite degrees of freedom, cluster-robust by care home)."
+    ),
+    "cumulative_incidence": (
+        "Cumulative incidence of first emergency admission and of death before admission."
+    ),
+    "km": "Kaplan–Meier survival (all-cause death) by care model.",
+    "costs_by_service_group": (
+        "NHS cost per resident-year by service group and care model, costed from the "
+        "rounded units."
+    ),
+}
+
+#: Said of every published survival curve (docs/disclosure.md).
+CURVE_NOTE = (
+    " Published curves step on a coarse grid (config disclosure.curve_grid_days), every step "
+    "holding at least suppress_max + 1 events, and are recomputed from rounded counts; the "
+    "band is the 95% small-sample interval: the analyst's cluster-robust standard error (to "
+    "two significant figures) with variance x G/(G-1) and the t(G-1) quantile, G the care "
+    "homes of the care model."
+)
+_CURVE_FIGURES = {"km", "cumulative_incidence"}
+
+
+def _caption(name: str) -> str:
+    """Caption of figure ``name`` (``published/<figure>`` is redrawn from the disclosed tables)."""
+    base = name.rsplit("/", 1)[-1]
+    caption = FIGURE_CAPTIONS.get(base, base.replace("_", " ").capitalize())
+    if name.startswith("published/"):
+        caption += " Drawn from the published tables: suppressed values are left out."
+        if base in _CURVE_FIGURES:
+            caption += CURVE_NOTE
+    return caption
+
+
+def _template() -> jinja2.Template:
+    template = files("optimal_analysis.report") / "templates" / "report.html.j2"
+    text = template.read_text(encoding="utf-8")
+    env = jinja2.Environment(
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
+    return env.from_string(text)
+
+
+def _headline(tables: Mapping[str, pd.DataFrame]) -> list[tuple[str, str]]:
+    summary = tables.get("cohort_summary")
+    if summary is None:
+        return []
+    row = summary.set_index("care_model").loc["all"]
+    py = pd.to_numeric(pd.Series([row["person_years"]]), errors="coerce").iloc[0]
+    return [
+        ("Regions", str(row["n_regions"])),
+        ("Care homes", str(row["care_homes"])),
+        ("Residents", str(row["residents"])),
+        ("Person-years of follow-up", MARKER if np.isnan(py) else f"{py:,.0f}"),
+    ]
+
+
+def render_report(
+    *,
+    sections: Mapping[str, SectionInputs],
+    tables: Mapping[str, pd.DataFrame],
+    figures: Mapping[str, Figure],
+    config: Mapping[str, Any],
+    provenance: Mapping[str, Any],
+    title: str = "NHS support for older people in care homes",
+) -> str:
+    """Render the HTML report.
+
+    Parameters
+    ----------
+    sections
+        Section id (keys of :data:`SECTION_TITLES` except methods, caveats,
+        provenance) -> the table and figure names it shows. A name missing from
+        ``tables``/``figures`` is listed in the section as not produced; a
+        section id missing from ``sections`` is rendered with that notice too.
+    tables
+        Published (disclosed) tables by name (file stem), e.g. ``baseline``.
+    figures
+        Figures by name.
+    config
+        The run's configuration (methods are generated from it).
+    provenance
+        From :func:`make_provenance` (includes the run date).
+
+    Returns
+    -------
+    str
+        One self-contained HTML document.
+    """
+    unknown = sorted(set(sections) - set(SECTION_TITLES))
+    if unknown:
+        raise ValueError(f"unknown report section(s) {unknown}; known: {list(SECTION_TITLES)}")
+    rendered = []
+    for sid, heading in SECTION_TITLES.items():
+        if sid in ("methods", "caveats", "provenance"):
+            continue
+        wanted = sections.get(sid, SectionInputs())
+        shown_tables = [
+            {
+                "name": t,
+                "title": TABLE_TITLES.get(t, t.replace("_", " ").capitalize()),
+                **display_table(t, tables[t], config),
+            }
+            for t in wanted.tables
+            if t in tables
+        ]
+        shown_figures = [
+            {
+                "name": f,
+                "uri": figures[f].data_uri,
+                "caption": figures[f].caption or _caption(f),
+            }
+            for f in wanted.figures
+            if f in figures
+        ]
+        absent = [t for t in wanted.tables if t not in tables] + [
+            f for f in wanted.figures if f not in figures
+        ]
+        if absent:
+            logger.warning("report section %s: inputs not produced: %s", sid, absent)
+        rendered.append(
+            {
+                "id": sid,
+                "heading": heading,
+                "intro": _INTRO.get(sid, ""),
+                "tables": shown_tables,
+                "figures": shown_figures,
+                "absent": absent,
+                "empty": not (wanted.tables or wanted.figures),
+            }
+        )
+    return _template().render(
+        title=title,
+        headline=_headline(tables),
+        sections=rendered,
+        titles=SECTION_TITLES,
+        methods=make_methods(config, tables),
+        caveats=compute_caveats(tables, config),
+        provenance=provenance,
+        marker=MARKER,
+    )
