@@ -176,7 +176,7 @@ def _standardised_rows(
     out = pd.DataFrame(np.nan, index=index, columns=ESTIMATE_COLUMNS)
     why = pd.Series([reasons[m] for m, _ in keys], index=index, dtype=object)
     few = fit is not None and fit.n_clusters < few_clusters_threshold
-    df = max(fit.n_clusters - 1, 1) if few else None
+    df = max(fit.n_clusters - 1, 1) if few and fit is not None else None
     if fit is not None and not fit.converged:
         why[why == ""] = "not_converged"
     elif fit is not None:

@@ -94,7 +94,7 @@ class _Ctx:
         return bool(1 <= x <= self.suppress_max or not is_rounded(np.array([x]), self.round_to,
                                                                   self.rounding)[0])
 
-    def add(self, table: str, row: int, column: str, value: float, attack: str,
+    def add(self, table: str, row: int | np.integer, column: str, value: float, attack: str,
             detail: str) -> None:
         self.findings.append(Finding(table, int(row), column, float(value), attack, detail))
 
@@ -364,17 +364,18 @@ def _costs(ctx: _Ctx, name: str, t: pd.DataFrame, unit_costs: pd.DataFrame) -> N
         sub = t.iloc[rows]
         for _, g in sub.groupby("care_model", sort=False) if "care_model" in sub else []:
             pos = [t.index.get_loc(j) for j in g.index]
-            tot = [p for p in pos if items[p] == "total"]
-            if len(tot) != 1 or not np.isfinite(cost[tot[0]]):
+            total = [p for p in pos if items[p] == "total"]
+            if len(total) != 1 or not np.isfinite(cost[total[0]]):
                 continue
             parts = [p for p in pos if items[p] != "total"]
             hidden = [p for p in parts if np.isnan(cost[p])]
             if not 1 <= len(hidden) <= 4:
                 continue
-            cs = [costs_of.get(items[p]) for p in hidden]
-            if any(c is None or len(c) != 1 for c in cs):
+            found = [costs_of.get(items[p]) for p in hidden]
+            cs = [c for c in found if c is not None and len(c) == 1]
+            if len(cs) != len(found):
                 continue
-            rest = cost[tot[0]] - np.nansum(cost[parts])
+            rest = cost[total[0]] - np.nansum(cost[parts])
             unit = np.array([c[0] for c in cs])
             combos = np.array(list(product(range(1, ctx.suppress_max + 1), repeat=len(hidden))),
                               dtype=float)

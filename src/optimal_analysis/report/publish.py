@@ -20,6 +20,7 @@ recovers any count.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -126,8 +127,8 @@ def publish(tables: dict[str, pd.DataFrame], *, suppress_max: int, round_to: int
             rounding: str = "nearest", curve_grid_days: int = 30,
             unit_costs: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The published copy of each named table (see module doc)."""
-    kw = {"suppress_max": suppress_max, "round_to": round_to, "rounding": rounding}
-    curve_kw = {"grid_days": curve_grid_days, "min_events": suppress_max + 1,
+    kw: dict[str, Any] = {"suppress_max": suppress_max, "round_to": round_to, "rounding": rounding}
+    curve_kw: dict[str, Any] = {"grid_days": curve_grid_days, "min_events": suppress_max + 1,
                 "round_to": round_to, "rounding": rounding}
     crude_rates = tables.get("crude_rates")
     out: dict[str, pd.DataFrame] = {}

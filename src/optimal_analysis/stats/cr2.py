@@ -43,7 +43,7 @@ def _by_size(codes: np.ndarray, max_cells: int = 4_000_000) -> list[np.ndarray]:
     order = np.argsort(codes, kind="stable")
     sizes = np.bincount(codes)
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
-    out = []
+    out: list[np.ndarray] = []
     for n in np.unique(sizes[sizes > 0]):
         first = starts[sizes == n]
         step = max(1, max_cells // (n * n))

@@ -26,6 +26,8 @@ memory are O(residents + L), never residents × L or homes × L.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
@@ -80,7 +82,7 @@ def cluster_sum_of_squares(
     grp_g, grp_m = g_s[first], m_s[first]
     home_size = np.bincount(g).astype(float)
 
-    def within_home(delta: NDArray[np.float64]) -> NDArray[np.float64]:
+    def within_home(delta: NDArray[Any]) -> NDArray[np.float64]:
         return pd.Series(delta).groupby(grp_g, sort=False).cumsum().to_numpy()
 
     d_n = -np.bincount(grp).astype(float)
@@ -103,6 +105,7 @@ def cluster_sum_of_squares(
          for k, (xa, ya, xb, yb, start) in terms.items()}
     var = x**2 * q["NN"] + q["AA"] + 2 * x * q["NA"]
     if slope is not None:
+        assert y is not None  # given with slope (see Parameters)
         var = var + y**2 * q["CC"] + 2 * x * y * q["NC"] + 2 * y * q["AC"]
     return np.maximum(var, 0.0)
 
@@ -119,8 +122,7 @@ def log_interval(
 
 def product_limit(
     time: ArrayLike, event: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64], NDArray[np.float64],
-           NDArray[np.float64]]:
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]:
     """Kaplan–Meier product-limit pieces of one group at its distinct times.
 
     Returns ``(u, inv, n, d, surv)``: the sorted distinct times ``u``, each

@@ -248,6 +248,7 @@ def small_sample_inference(
     method = np.where(ok, T_METHOD, "").astype(object)
     p_wild = np.full(len(out), np.nan)
     if data is not None and few.any():
+        assert x is not None and names is not None  # given with data (the fit)
         index = [names.index(t) if t in names else -1 for t in out["term"]]
         if g_safe.max() <= JACKKNIFE_MAX_HOMES:
             se_j = _jackknife_se(model, outcome, data, x)
