@@ -97,3 +97,19 @@ def test_a_results_dir_elsewhere_leaves_the_repository_results_alone(tmp_path):
     after = sorted(p for p in (REPO / "results").rglob("*")) if (REPO / "results").exists() else []
     assert before == after
     shutil.rmtree(results)
+
+
+def test_a_commissioners_own_care_model_and_label_need_no_code_change(tmp_path):
+    """Care models dedicated_team, enhanced_practice, usual_care; one label from config."""
+    data = make_synthetic(tmp_path / "data", n_residents=240, n_homes=12, seed=3)
+    for homes in data.glob("*/care_homes.csv"):
+        homes.write_text(homes.read_text().replace("paid_gp", "enhanced_practice"))
+    results = tmp_path / "results"
+    run_workflow(data, results, "care_models=[dedicated_team, enhanced_practice, usual_care]",
+                 "care_model_labels={enhanced_practice: Enhanced GP practice}", cores=2)
+    crude = pd.read_csv(results / "tables" / "crude_rates.csv")
+    assert list(dict.fromkeys(crude["care_model"])) == [
+        "dedicated_team", "enhanced_practice", "usual_care", "all"]
+    html = (results / "report.html").read_text(encoding="utf-8")
+    assert "Enhanced GP practice" in html and "Dedicated care home team" in html
+    assert "paid_gp" not in (results / "tables" / "rate_ratios.csv").read_text()
