@@ -38,10 +38,12 @@ validate: $(STAMP)
 synthetic: $(STAMP)
 	$(BIN)/optimal-synth --out data/synthetic
 
+## lint: ruff, snakefmt --check and mypy on src/ (dev tools from PyPI on first use, pinned by the lock)
 lint: $(STAMP)
-	$(BIN)/python -m pip install --quiet ruff snakefmt
-	$(BIN)/ruff check src tests workflow/scripts
-	$(BIN)/snakemake --lint
+	$(BIN)/python -m pip install --quiet -c requirements/lock.txt -e ".[test,dev]"
+	$(BIN)/ruff check src tests workflow/scripts benchmarks validation
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/mypy
 
 clean-results:
 	rm -rf results

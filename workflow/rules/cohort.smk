@@ -4,8 +4,8 @@
 
 rule make_cohort:
     input:
-        checked=R("data_quality/check_input.txt"),
         **{t: R(f"interim/{t}.parquet") for t in TABLES},
+        checked=R("data_quality/check_input.txt"),
     output:
         cohort=R("interim/cohort.parquet"),
         events=R("interim/events.parquet"),

@@ -36,6 +36,8 @@ REPORT_TABLE_FILES = [
     for t in dict.fromkeys(n for s in REPORT_SECTIONS.values() for n in s["tables"])
     if t in TABLE_SPECS
 ]
+
+
 def figure_file(name, suffix="svg"):
     """Path of report figure ``name``: published/x -> published/figures/x, else figures/x."""
     if name.startswith("published/"):
