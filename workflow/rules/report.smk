@@ -1,7 +1,7 @@
 # report stage: disclosure control of the published tables (optimal_analysis.report.disclosure) and the
 # self-contained HTML report (optimal_analysis.report); see docs/developing.md
 from optimal_analysis.report.disclosure import TABLE_SPECS
-from optimal_analysis.figures.published import FIGURE_TABLES
+from optimal_analysis.figures.published import FIGURE_CAPTIONS, FIGURE_TABLES
 
 # What each report section shows: published tables and figures (no suffix). This is the one
 # place the report is wired; a name listed here must be produced by some rule. "published/x"
@@ -88,8 +88,8 @@ rule publish_tables:
         tables=PUBLISHED_TABLES,
         suppress_max=config["disclosure"]["suppress_max"],
         round_to=config["disclosure"]["round_to"],
-        rounding=config["disclosure"].get("rounding", "nearest"),
-        curve_grid_days=config["disclosure"].get("curve_grid_days", 30),
+        rounding=config["disclosure"]["rounding"],
+        curve_grid_days=config["disclosure"]["curve_grid_days"],
         price_year=config["price_year"],
     script:
         "../scripts/publish_tables.py"
@@ -128,9 +128,8 @@ rule report:
     params:
         sections=REPORT_SECTIONS,
         figure_names=REPORT_FIGURE_NAMES,
-        title=config.get("report", {}).get(
-            "title", "NHS support for older people in care homes"
-        ),
+        captions={f"published/{f}": c for f, c in FIGURE_CAPTIONS.items()},
+        title=config["report"]["title"],
         config=config,
     script:
         "../scripts/report.py"

@@ -19,9 +19,11 @@ run_date = (
     (datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)).date().isoformat()
 )
 
+captions = snakemake.params.captions
 tables = {Path(p).stem: pd.read_csv(p, keep_default_na=True) for p in snakemake.input.tables}
 figures = {
-    name: Figure(name, Path(p).read_bytes(), "image/svg+xml")
+    # caption: what the figure shows (figures.published.FIGURE_CAPTIONS, rule report's params)
+    name: Figure(name, Path(p).read_bytes(), "image/svg+xml", captions.get(name, ""))
     for name, p in zip(snakemake.params.figure_names, snakemake.input.figures, strict=True)
 }
 sections = {

@@ -12,7 +12,8 @@ what its tables hide.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -26,17 +27,15 @@ from optimal_analysis.figures.rates import plot_crude_rates, plot_rate_ratios
 from optimal_analysis.figures.survival import plot_cumulative_incidence, plot_km
 from optimal_analysis.tidy import MARKER
 
-__all__ = ["FIGURE_TABLES", "numeric_published", "plot_published"]
+__all__ = [
+    "FIGURE_CAPTIONS",
+    "FIGURE_TABLES",
+    "PUBLISHED_FIGURES",
+    "PublishedFigure",
+    "numeric_published",
+    "plot_published",
+]
 
-#: Figure name -> the published tables it is drawn from.
-FIGURE_TABLES: dict[str, tuple[str, ...]] = {
-    "crude_rates": ("crude_rates",),
-    "rate_ratios_forest": ("rate_ratios",),
-    "cumulative_incidence": ("cumulative_incidence", "at_risk"),
-    "km": ("km", "at_risk"),
-    "costs_by_service_group": ("costs",),
-    "service_use": ("service_use",),
-}
 
 _TEXT = {"outcome", "care_model", "term", "model", "adjustment", "exposure", "event", "scale"}
 
@@ -65,44 +64,101 @@ def _curve(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["estimate"].notna()]
 
 
-def plot_published(
-    name: str, tables: Mapping[str, pd.DataFrame], *, care_models: CareModelsLike = None
-) -> Figure:
-    """Draw report figure ``name`` (a key of :data:`FIGURE_TABLES`) from published tables.
+def _crude_rates(t: Mapping[str, pd.DataFrame], care_models: CareModelsLike) -> Figure:
+    return _figure_of(plot_crude_rates(t["crude_rates"], care_models=care_models))
 
-    ``tables`` maps table names to the published tables as read from CSV.
-    """
-    if name not in FIGURE_TABLES:
-        raise KeyError(f"no published figure {name!r}; known: {sorted(FIGURE_TABLES)}")
-    missing = [t for t in FIGURE_TABLES[name] if t not in tables]
-    if missing:
-        raise ValueError(f"figure {name!r} needs published table(s) {missing}")
-    t = {k: numeric_published(v) for k, v in tables.items()}
-    if name == "crude_rates":
-        return _figure_of(plot_crude_rates(t["crude_rates"], care_models=care_models))
-    if name == "rate_ratios_forest":
-        rr = t["rate_ratios"]
-        if rr["n_residents"].notna().all():
-            rr = rr.assign(n_residents=rr["n_residents"].astype("int64"))
-        return _figure_of(plot_rate_ratios(rr, care_models=care_models))
-    if name == "service_use":
-        return _figure_of(plot_service_use(tables["service_use"], care_models=care_models))
-    if name == "costs_by_service_group":
-        # a suppressed item cost is a gap in its stack; the total keeps its bootstrap CI
-        return _figure_of(plot_cost_by_service_group(t["costs"], care_models=care_models))
-    if name == "cumulative_incidence":
-        fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), sharey=True)
-        for ax, event in zip(axes, ["emergency_admission", "death"], strict=True):
-            plot_cumulative_incidence(
-                _curve(t["cumulative_incidence"]),
-                event=event,
-                at_risk=t["at_risk"],
-                ax=ax,
-                care_models=care_models,
-            )
-        fig.subplots_adjust(bottom=0.36, left=0.1, right=0.98, wspace=0.16)
-        return fig
+
+def _rate_ratios_forest(t: Mapping[str, pd.DataFrame], care_models: CareModelsLike) -> Figure:
+    rr = t["rate_ratios"]
+    if rr["n_residents"].notna().all():
+        rr = rr.assign(n_residents=rr["n_residents"].astype("int64"))
+    return _figure_of(plot_rate_ratios(rr, care_models=care_models))
+
+
+def _costs_by_service_group(t: Mapping[str, pd.DataFrame], care_models: CareModelsLike) -> Figure:
+    # a suppressed item cost is a gap in its stack; the total keeps its bootstrap CI
+    return _figure_of(plot_cost_by_service_group(t["costs"], care_models=care_models))
+
+
+def _cumulative_incidence(t: Mapping[str, pd.DataFrame], care_models: CareModelsLike) -> Figure:
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), sharey=True)
+    for ax, event in zip(axes, ["emergency_admission", "death"], strict=True):
+        plot_cumulative_incidence(
+            _curve(t["cumulative_incidence"]),
+            event=event,
+            at_risk=t["at_risk"],
+            ax=ax,
+            care_models=care_models,
+        )
+    fig.subplots_adjust(bottom=0.36, left=0.1, right=0.98, wspace=0.16)
+    return fig
+
+
+def _km(t: Mapping[str, pd.DataFrame], care_models: CareModelsLike) -> Figure:
     fig = _figure_of(plot_km(_curve(t["km"]), at_risk=t["at_risk"], care_models=care_models))
     fig.set_size_inches(6.5, 5.4)
     fig.subplots_adjust(bottom=0.36, left=0.14, right=0.96)
     return fig
+
+
+@dataclass(frozen=True)
+class PublishedFigure:
+    """A report figure redrawn from published tables: its tables, how it is drawn, its caption.
+
+    ``draw(tables, care_models)`` gets the published tables with markers as missing values
+    (:func:`numeric_published`), except ``raw`` tables, which it gets as read.
+    """
+
+    tables: tuple[str, ...]
+    draw: Callable[[Mapping[str, pd.DataFrame], CareModelsLike], Figure]
+    caption: str
+    raw: tuple[str, ...] = ()
+
+
+#: Figure name -> its definition: the one place a report figure drawn from published tables
+#: is declared (rule plot_published draws every one; the report's sections name them).
+PUBLISHED_FIGURES: dict[str, PublishedFigure] = {
+    "crude_rates": PublishedFigure(
+        ("crude_rates",), _crude_rates,
+        "Crude rates per resident-year by outcome and care model, 95% exact Poisson CI."),
+    "rate_ratios_forest": PublishedFigure(
+        ("rate_ratios",), _rate_ratios_forest,
+        "Rate ratios against the reference care model, 95% small-sample CI (CR2 with "
+        "Satterthwaite degrees of freedom, cluster-robust by care home)."),
+    "cumulative_incidence": PublishedFigure(
+        ("cumulative_incidence", "at_risk"), _cumulative_incidence,
+        "Cumulative incidence of first emergency admission and of death before admission."),
+    "km": PublishedFigure(
+        ("km", "at_risk"), _km, "Kaplan–Meier survival (all-cause death) by care model."),
+    "costs_by_service_group": PublishedFigure(
+        ("costs",), _costs_by_service_group,
+        "NHS cost per resident-year by service group and care model, costed from the "
+        "rounded units."),
+    "service_use": PublishedFigure(
+        ("service_use",),
+        lambda t, care_models: _figure_of(plot_service_use(t["service_use"],
+                                                           care_models=care_models)),
+        "NHS contacts per resident-year by service and care model (published counts).",
+        raw=("service_use",)),
+}
+#: Figure name -> the published tables it is drawn from.
+FIGURE_TABLES: dict[str, tuple[str, ...]] = {k: f.tables for k, f in PUBLISHED_FIGURES.items()}
+#: Figure name -> its caption (the report adds what publishing does to it).
+FIGURE_CAPTIONS: dict[str, str] = {k: f.caption for k, f in PUBLISHED_FIGURES.items()}
+
+
+def plot_published(
+    name: str, tables: Mapping[str, pd.DataFrame], *, care_models: CareModelsLike = None
+) -> Figure:
+    """Draw report figure ``name`` (a key of :data:`PUBLISHED_FIGURES`) from published tables.
+
+    ``tables`` maps table names to the published tables as read from CSV.
+    """
+    if name not in PUBLISHED_FIGURES:
+        raise KeyError(f"no published figure {name!r}; known: {sorted(PUBLISHED_FIGURES)}")
+    spec = PUBLISHED_FIGURES[name]
+    missing = [t for t in spec.tables if t not in tables]
+    if missing:
+        raise ValueError(f"figure {name!r} needs published table(s) {missing}")
+    t = {k: v if k in spec.raw else numeric_published(v) for k, v in tables.items()}
+    return spec.draw(t, care_models)

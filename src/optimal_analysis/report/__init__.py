@@ -24,7 +24,6 @@ The report (rule ``report``):
 from optimal_analysis.report.methods import compute_caveats, make_methods
 from optimal_analysis.report.provenance import git_commit, make_provenance, software_versions
 from optimal_analysis.report.render import (
-    FIGURE_CAPTIONS,
     SECTION_TITLES,
     Figure,
     SectionInputs,
@@ -32,7 +31,6 @@ from optimal_analysis.report.render import (
 )
 
 __all__ = [
-    "FIGURE_CAPTIONS",
     "SECTION_TITLES",
     "Figure",
     "SectionInputs",

@@ -24,7 +24,7 @@ from optimal_analysis.report.methods import compute_caveats, make_methods
 from optimal_analysis.report.tables import TABLE_TITLES, display_table
 from optimal_analysis.tidy import MARKER
 
-__all__ = ["FIGURE_CAPTIONS", "Figure", "SECTION_TITLES", "SectionInputs", "render_report"]
+__all__ = ["Figure", "SECTION_TITLES", "SectionInputs", "render_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,9 @@ _INTRO = {
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure to embed: its bytes and media type (``image/svg+xml`` or ``image/png``)."""
+    """A figure to embed: its bytes, media type (``image/svg+xml`` or ``image/png``) and
+    caption (what it shows, e.g. :data:`optimal_analysis.figures.published.FIGURE_CAPTIONS`;
+    the report adds what publishing did to it)."""
 
     name: str
     data: bytes
@@ -86,23 +88,6 @@ class SectionInputs:
     figures: Sequence[str] = field(default_factory=tuple)
 
 
-FIGURE_CAPTIONS = {
-    "service_use": "NHS contacts per resident-year by service and care model (published counts).",
-    "crude_rates": "Crude rates per resident-year by outcome and care model, 95% exact Poisson CI.",
-    "rate_ratios_forest": (
-        "Rate ratios against the reference care model, 95% small-sample CI (CR2 with "
-        "Satterthwaite degrees of freedom, cluster-robust by care home)."
-    ),
-    "cumulative_incidence": (
-        "Cumulative incidence of first emergency admission and of death before admission."
-    ),
-    "km": "Kaplan–Meier survival (all-cause death) by care model.",
-    "costs_by_service_group": (
-        "NHS cost per resident-year by service group and care model, costed from the "
-        "rounded units."
-    ),
-}
-
 #: Said of every published survival curve (docs/disclosure.md).
 CURVE_NOTE = (
     " Published curves step on a coarse grid (config disclosure.curve_grid_days), every step "
@@ -114,10 +99,12 @@ CURVE_NOTE = (
 _CURVE_FIGURES = {"km", "cumulative_incidence"}
 
 
-def _caption(name: str) -> str:
-    """Caption of figure ``name`` (``published/<figure>`` is redrawn from the disclosed tables)."""
+def _caption(name: str, shows: str = "") -> str:
+    """Caption of figure ``name``: what it ``shows`` (its own caption; else its name made
+    readable), and for ``published/<figure>`` (redrawn from the disclosed tables) what
+    publishing did to it."""
     base = name.rsplit("/", 1)[-1]
-    caption = FIGURE_CAPTIONS.get(base, base.replace("_", " ").capitalize())
+    caption = shows or base.replace("_", " ").capitalize()
     if name.startswith("published/"):
         caption += " Drawn from the published tables: suppressed values are left out."
         if base in _CURVE_FIGURES:
@@ -201,7 +188,7 @@ def render_report(
             {
                 "name": f,
                 "uri": figures[f].data_uri,
-                "caption": figures[f].caption or _caption(f),
+                "caption": _caption(f, figures[f].caption),
             }
             for f in wanted.figures
             if f in figures
