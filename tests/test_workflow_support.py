@@ -78,3 +78,18 @@ def test_regions_are_sub_folders_sorted(tmp_path):
 def test_empty_data_dir_is_explained(tmp_path):
     with pytest.raises(ConfigError, match="no region sub-folders"):
         discover_regions(tmp_path)
+
+
+def test_default_targets_are_every_output_of_rules_without_wildcards():
+    from types import SimpleNamespace
+
+    from optimal_analysis.workflow_support import final_targets
+
+    def rule(name, outputs, wildcards=False):
+        return SimpleNamespace(name=name, output=outputs, has_wildcards=lambda: wildcards)
+
+    rules = [rule("ingest_region", ["interim/regions/{region}/x.parquet"], wildcards=True),
+             rule("crude_rates", ["tables/crude_rates.csv"]),
+             rule("plot", ["figures/a.png", "figures/a.svg"]),
+             rule("all", ["tables/crude_rates.csv"])]
+    assert final_targets(rules) == ["tables/crude_rates.csv", "figures/a.png", "figures/a.svg"]
