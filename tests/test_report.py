@@ -417,3 +417,18 @@ def test_methods_say_how_each_shown_interval_is_made():
     assert "cmprsk::crr(cengroup = region)" in methods["Intervals in the published tables"]
     assert methods["Few care homes"].startswith("Where a comparison") and (
         "rate ratios also carry" in methods["Few care homes"])
+
+
+def test_methods_name_outcomes_and_care_models_by_their_labels():
+    config = {**CONFIG, "rate_outcomes": ["emergency_admission", "ae"],
+              "care_models": ["dedicated_team", "enhanced_practice", "usual_care"],
+              "care_model_labels": {"enhanced_practice": "Enhanced GP practice"}}
+    from optimal_analysis.report import make_methods
+
+    methods = dict(make_methods(config, {}))
+    assert methods["Outcomes"].startswith(
+        "Counts per person-year of Emergency admissions (emergency_admission), "
+        "A&E attendances (ae);")
+    assert methods["Care models"] == (
+        "Dedicated team (dedicated_team), Enhanced GP practice (enhanced_practice), "
+        "Usual care (usual_care)")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from optimal_analysis import outcomes
 from optimal_analysis.care_models import CareModels
 from optimal_analysis.report.tables import care_models_of, price_year_of
 from optimal_analysis.tidy import MARKER
@@ -113,7 +114,7 @@ def make_methods(
         (
             "Outcomes",
             "Counts per person-year of "
-            + ", ".join(config["rate_outcomes"])
+            + ", ".join(f"{outcomes.label(o)} ({o})" for o in config["rate_outcomes"])
             + "; time to first emergency admission = admission − entry + 1 days, death the "
             "competing "
             "event, moving out and study end censored.",
