@@ -112,7 +112,7 @@ def bench_compare(n_residents: int, n_homes: int, seed: int) -> None:
 
     import statsmodels.api as sm
 
-    from optimal_analysis.rates import design_matrix
+    from optimal_analysis.model_frame import design_matrix
     from optimal_analysis.stats.cluster import cr1_covariance
     from optimal_analysis.stats.glm import count_scores_information, fit_count_model
 
