@@ -3,7 +3,7 @@
 Used by ``validation/run_validation.py`` (``make validate``). A replicate runs the
 package's own functions in the order the workflow does (``synthetic.generate``, the
 regions combined in memory, ``cohort.make_cohort``, ``rate_models.make_rate_models``,
-``survival_models.make_survival_models``, ``survival.make_cumulative_incidence``,
+``survival.models.make_survival_models``, ``survival.make_cumulative_incidence``,
 ``costing.make_cost_tables``) and returns one row per estimand x term with the
 estimate, its reported standard error and every interval the tables carry.
 

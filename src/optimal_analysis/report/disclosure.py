@@ -428,7 +428,7 @@ def disclose_tables(tables: dict[str, pd.DataFrame], *, suppress_max: int,
     """Cell-by-cell disclosure of each named table (see :func:`disclose_named`).
 
     This alone is *not* safe for curves and costs (their statistics are exact
-    functions of the counts): :func:`optimal_analysis.report.publish.publish_tables`
+    functions of the counts): :func:`optimal_analysis.report.publish.publish`
     is the publish step.
     """
     return {name: disclose_named(t, name, suppress_max=suppress_max, round_to=round_to,

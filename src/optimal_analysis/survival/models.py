@@ -314,7 +314,7 @@ def make_survival_models(
     the module docstring for what cannot be estimated.
 
     Small-sample columns (:data:`~optimal_analysis.tidy.SMALL_SAMPLE_COLUMNS`,
-    :func:`optimal_analysis.survival.inference.small_sample_columns`): t(G-1)
+    :func:`optimal_analysis.survival.inference.small_sample_inference`): t(G-1)
     limits and p-value on the robust SE times sqrt(G/(G-1)), G = ``n_clusters``,
     ``df_small`` = G - 1; where ``few_clusters``, ``p_value_wild`` (restricted
     wild cluster score bootstrap, Webb weights, ``wild_bootstrap_replicates``,

@@ -77,7 +77,7 @@ def draw_homes(
     ``region_models[r][(k + r) % len]`` (balanced, and offset so mixed regions
     do not all start with the same model). Nursing homes are a share
     ``p_nursing_home`` spread evenly over region x care model strata
-    (`synthetic_sim.stratified_flags`); beds are log-normal around
+    (`sim.stratified_flags`); beds are log-normal around
     ``beds_median`` (+``beds_nursing_extra`` for nursing homes).
     """
     home_region = np.arange(n_homes) * len(region_models) // n_homes
@@ -119,7 +119,7 @@ def draw_residents(
     ``p_enter_during_window`` enters on a uniform day 1..D-1, the rest on day
     0; the move-out time is entry + Exponential(``move_out_per_year``), and
     ``end_time = min(D, move-out time)``. ``x`` is the covariate matrix in the
-    order of ``synthetic_params.COVARIATES``. ``home_window_days`` (one per home)
+    order of ``params.COVARIATES``. ``home_window_days`` (one per home)
     gives each home's own window length ``D`` (regions with different study
     windows; ``window_days`` is then unused); the result then also has
     ``window_days``, one per resident. ``home_p_late`` (one per home) replaces
