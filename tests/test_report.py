@@ -432,3 +432,21 @@ def test_methods_name_outcomes_and_care_models_by_their_labels():
     assert methods["Care models"] == (
         "Dedicated team (dedicated_team), Enhanced GP practice (enhanced_practice), "
         "Usual care (usual_care)")
+
+
+def test_a_section_module_gives_the_display_of_its_own_tables(monkeypatch):
+    from optimal_analysis.report import render
+
+    def balance(table, config):
+        return {"columns": ["Covariate", "SMD"], "rows": [["age", "0.05"]],
+                "note": "after weighting", "title": "Balance"}
+
+    monkeypatch.setitem(render.TABLE_DISPLAYS, "balance", balance)
+    html = render_report(
+        sections={"residents": SectionInputs(tables=("balance",))},
+        tables={"balance": pd.DataFrame({"covariate": ["age"], "smd": [0.05]})},
+        figures={},
+        config=CONFIG,
+        provenance=make_provenance(CONFIG, [], run_date="2026-01-02"),
+    )
+    assert "after weighting" in html and "<td>age</td>" in html.replace(' class="text"', "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
@@ -24,7 +24,7 @@ from optimal_analysis.report.methods import compute_caveats, make_methods
 from optimal_analysis.report.tables import TABLE_TITLES, display_table
 from optimal_analysis.tidy import MARKER
 
-__all__ = ["Figure", "SECTION_TITLES", "SectionInputs", "render_report"]
+__all__ = ["TABLE_DISPLAYS", "Figure", "SECTION_TITLES", "SectionInputs", "render_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,13 @@ SECTION_TITLES: dict[str, str] = {
     "caveats": "Caveats",
     "provenance": "Provenance",
 }
+
+#: Table name -> its display ``(table, config) -> {"columns", "rows", "note"[, "title"]}``
+#: for tables whose display a stage's own section module gives (``report/<stage>.py``, built
+#: on the helpers of :mod:`optimal_analysis.report.tables`); every other table uses
+#: :func:`~optimal_analysis.report.tables.display_table`. A new section adds its module's
+#: displays here, its heading to :data:`SECTION_TITLES` and its introduction to ``_INTRO``.
+TABLE_DISPLAYS: dict[str, Callable[[pd.DataFrame, Mapping[str, Any]], dict[str, Any]]] = {}
 
 _INTRO = {
     "data": "How do different models of NHS support for care homes compare in the NHS services "
@@ -179,7 +186,11 @@ def render_report(
             {
                 "name": t,
                 "title": TABLE_TITLES.get(t, t.replace("_", " ").capitalize()),
-                **display_table(t, tables[t], config),
+                **(
+                    TABLE_DISPLAYS[t](tables[t], config)
+                    if t in TABLE_DISPLAYS
+                    else display_table(t, tables[t], config)
+                ),
             }
             for t in wanted.tables
             if t in tables
