@@ -25,6 +25,10 @@ def _count(v: object) -> float:
     return float(pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0])
 
 
+def _fmt(x: float) -> str:
+    return "suppressed" if not np.isfinite(x) else f"{x:,.0f}"
+
+
 def plot_data_flow(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Horizontal bars, one per region × input table: rows analysed, then rows excluded
     stacked by reason; the label gives read → analysed (excluded) as numbers.
@@ -69,10 +73,9 @@ def plot_data_flow(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
             left += v / read
             used.add(reason)
         out = read - analysed if np.isfinite(read) and np.isfinite(analysed) else np.nan
-        fmt = (lambda x: "suppressed" if not np.isfinite(x) else f"{x:,.0f}")
         labels.append(f"{region}: {TABLE_LABELS.get(name, name)}  "
-                      f"{fmt(read)} read → {fmt(analysed)} analysed"
-                      + (f" ({fmt(out)} excluded)" if np.isfinite(out) and out > 0 else "")
+                      f"{_fmt(read)} read → {_fmt(analysed)} analysed"
+                      + (f" ({_fmt(out)} excluded)" if np.isfinite(out) and out > 0 else "")
                       + (" (a few excluded: count suppressed)" if hidden else ""))
     ax.set_yticks(y, labels, fontsize="small")
     ax.set_xlim(0, 1.0)
