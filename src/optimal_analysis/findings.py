@@ -155,9 +155,10 @@ def region_sentence(summary: pd.DataFrame | None) -> str | None:
             "region's.")
 
 
-def _headline_rows(ratios: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, str]:
+def _headline_rows(ratios: pd.DataFrame, outcome: str,
+                   models: Sequence[tuple[str, str]]) -> tuple[pd.DataFrame, str]:
     rows = ratios[ratios["outcome"].astype(str) == outcome]
-    for model, adjustment in HEADLINE_MODELS:
+    for model, adjustment in models:
         pick = rows[(rows["model"] == model) & (rows["adjustment"] == adjustment)]
         if "exposure" in pick.columns and (pick["exposure"] == "person_years").any():
             pick = pick[pick["exposure"] == "person_years"]
@@ -175,13 +176,17 @@ def outcome_sentence(
     outcome_label: str,
     ratio_name: str = "rate ratio",
     required: bool = False,
+    models: Sequence[tuple[str, str]] = HEADLINE_MODELS,
+    words: tuple[str, str] = ("fewer", "more"),
 ) -> str | None:
     """One sentence per outcome: each care model against the reference, by its interval.
 
     ``required``: say in one line why the outcome could not be compared (for the
     primary outcome); otherwise an outcome absent from the table gives no sentence.
+    ``models``: (model, adjustment) pairs in order of preference (the first present
+    is shown); ``words``: what an interval below / above 1 is called.
     """
-    rows, adjustment = (_headline_rows(ratios, outcome) if ratios is not None
+    rows, adjustment = (_headline_rows(ratios, outcome, models) if ratios is not None
                         and not ratios.empty else (pd.DataFrame(), ""))
     if rows.empty:
         return (f"{_cap(outcome_label)} could not be compared between care models: "
@@ -198,7 +203,7 @@ def outcome_sentence(
             continue
         numbers = (f"{ratio_name} {fmt_ratio(est)}, 95% CI {fmt_ratio(low)} to "
                    f"{fmt_ratio(high)}")
-        word = {"below": "fewer", "above": "more", "unclear": "no clear difference",
+        word = {"below": words[0], "above": words[1], "unclear": "no clear difference",
                 "unknown": "no interval"}[direction(low, high, 1.0)]
         clauses.append(f"{word} with {who} ({numbers})")
     adjusted = ", adjusted for residents' characteristics" if adjustment == "adjusted" else ""
