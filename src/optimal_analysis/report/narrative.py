@@ -41,7 +41,7 @@ def outcome_label(name: str) -> str:
 
 def _labels(config: Mapping[str, Any]) -> dict[str, str]:
     cm = CareModels.of(config.get("care_models"), config.get("care_model_labels"))
-    models = set(cm.order) | set((config.get("care_model_labels") or {}))
+    models = set(cm.order) | set(config.get("care_model_labels") or {})
     return {m: cm.label(m) for m in models}
 
 
@@ -84,7 +84,7 @@ def economics_text(tables: Mapping[str, pd.DataFrame], config: Mapping[str, Any]
     for _, row in econ[econ["care_model"].astype(str) != ref].iterrows():
         out.append(economics_sentence(row, reference=ref, labels=labels))
         who = labels.get(str(row["care_model"]), str(row["care_model"]))
-        lo, hi = _num(row.get("admissions_avoided_low")), _num(row.get("admissions_avoided_high"))
+        lo = _num(row.get("admissions_avoided_low"))
         quadrant = str(row.get("quadrant", ""))
         icer = _num(row.get("icer"))
         if quadrant == "costs more, avoids admissions" and np.isfinite(icer):
