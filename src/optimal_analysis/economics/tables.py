@@ -152,14 +152,15 @@ def make_economics(
     economics: one row per care model (reference included, its incremental columns
     empty), the contract's columns then ``reference_care_model, icer, quadrant,
     break_even_running_cost(_low/_high), admissions_per_resident_year, residents,
-    care_homes, person_years, admissions, scheme_cost_unit, scheme_cost_gbp_per_unit,
-    price_year, replicates, ci_note`` and the adjusted difference
+    reference_residents, care_homes, person_years, admissions, scheme_cost_unit,
+    scheme_cost_gbp_per_unit, price_year, replicates, ci_note`` and the adjusted difference
     (``adjusted_nhs_cost_difference(_low/_high), adjusted_nhs_cost_ratio, adjusted_model,
     adjusted_n_residents, adjusted_note``). ``nhs_cost_per_resident_year`` is costs.csv's
     ``total`` for the model (same resident costs, same ratio estimator).
     economics_replicates: ``care_model, replicate, incremental_cost,
-    admissions_avoided`` (the cost-effectiveness plane). saving_curve:
-    ``care_model, running_cost_per_resident_year, prob_cost_saving`` on a grid from 0
+    admissions_avoided, residents, reference_residents`` (the cost-effectiveness plane).
+    saving_curve: ``care_model, running_cost_per_resident_year, prob_cost_saving,
+    residents, reference_residents`` on a grid from 0
     to twice the larger of the scheme's running cost and its break-even cost.
     """
     homes = home_totals(cohort, resident_costs)
@@ -199,7 +200,9 @@ def make_economics(
           if i != ref else (np.nan,) * 3 for i in range(len(models))]
     out[["break_even_running_cost", "break_even_low", "break_even_high"]] = np.array(be)
     out["admissions_per_resident_year"] = boot.estimate[:, 2]
-    out["residents"] = by_model["residents"].sum().reindex(models).to_numpy()
+    residents = by_model["residents"].sum().reindex(models).to_numpy()
+    out["residents"] = residents
+    out["reference_residents"] = residents[ref]
     out["care_homes"] = boot.n_homes
     out["person_years"] = by_model["person_years"].sum().reindex(models).to_numpy()
     out["admissions"] = by_model["admissions"].sum().reindex(models).to_numpy()
@@ -220,6 +223,8 @@ def make_economics(
         "replicate": np.tile(np.arange(1, replicates + 1), len(others)),
         "incremental_cost": s["delta_cost_replicates"][:, others].T.ravel(),
         "admissions_avoided": s["avoided_replicates"][:, others].T.ravel(),
+        "residents": np.repeat(residents[others], replicates),
+        "reference_residents": residents[ref],
     })
     curves = []
     for i in others:
@@ -229,8 +234,9 @@ def make_economics(
         curves.append(pd.DataFrame({
             "care_model": models[i], "running_cost_per_resident_year": grid,
             "prob_cost_saving": prob_saving_curve(s["delta_nhs_replicates"][:, i],
-                                                  s["reference_scheme_replicates"], grid)}))
+                                                  s["reference_scheme_replicates"], grid),
+            "residents": residents[i], "reference_residents": residents[ref]}))
     curve = (pd.concat(curves, ignore_index=True) if curves else
              pd.DataFrame(columns=["care_model", "running_cost_per_resident_year",
-                                   "prob_cost_saving"]))
+                                   "prob_cost_saving", "residents", "reference_residents"]))
     return out, reps, curve
