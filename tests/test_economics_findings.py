@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimal_analysis.findings import (
+from optimal_analysis.report.findings import (
     OBSERVATIONAL_CAVEAT,
     cost_sentence,
     data_sentence,

@@ -5,6 +5,7 @@ console errors and no requests that would leave the machine. Skipped, saying why
 where Chromium is absent. A negative control shows the checks can fail.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,22 @@ def test_negative_control_is_caught(tmp_path: Path) -> None:
     assert any("undefined_function" in e for e in report.console_errors)
     assert report.external_requests == ["http://example.invalid/tracker.png"]
     assert report.pdf.startswith(b"%PDF") and report.screenshot_png.startswith(b"\x89PNG")
+
+
+@pytest.mark.slow
+def test_report_of_a_synthetic_run_in_chromium(synthetic_results: Path) -> None:
+    """No console errors, no request leaving the file, a screenshot and an A4 PDF print."""
+    html = synthetic_results / "report.html"
+    report = open_in_chromium(html)
+    assert report.console_errors == []
+    assert report.external_requests == []
+    assert report.requests and report.requests[0].startswith("file:")
+    out = synthetic_results / "browser"
+    out.mkdir(exist_ok=True)
+    (out / "report.png").write_bytes(report.screenshot_png)
+    (out / "report.pdf").write_bytes(report.pdf)
+    assert report.screenshot_png.startswith(b"\x89PNG")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", report.pdf))
+    assert report.pdf.startswith(b"%PDF") and pages >= 3
+    # A4 portrait: 595 x 842 points
+    assert re.search(rb"/MediaBox\s*\[\s*0 0 59[45](?:\.\d+)? 84[12](?:\.\d+)?\s*\]", report.pdf)

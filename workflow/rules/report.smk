@@ -9,7 +9,11 @@ from optimal_analysis.figures.published import FIGURE_CAPTIONS, FIGURE_TABLES
 # plot_published: every figure of the report is one of these, so the report shows nothing its
 # published tables hide, and published/ plus report.html is everything there is to share.
 REPORT_SECTIONS = {
-    "data": {"tables": ["cohort_summary", "data_flow"], "figures": []},
+    "economics": {
+        "tables": ["economics"],
+        "figures": ["published/economics_plane", "published/economics_saving"],
+    },
+    "data": {"tables": ["cohort_summary"], "figures": ["published/data_flow"]},
     "residents": {"tables": ["baseline"], "figures": []},
     "service_use": {"tables": ["service_use"], "figures": ["published/service_use"]},
     "costs": {
@@ -54,7 +58,7 @@ REPORT_CHECKSUM_FILES = sorted(
     for region in REGIONS
     for p in (DATA_DIR / str(region)).glob("*")
     if p.suffix in (".csv", ".parquet")
-) + [config["unit_costs"], config["inflation"]]
+) + [config["unit_costs"], config["inflation"], config["scheme_costs"]]
 
 
 # Published too, though the report shows them only as figures.

@@ -23,6 +23,8 @@ from matplotlib.figure import Figure
 from optimal_analysis.care_models import CareModelsLike
 from optimal_analysis.figures.costs import plot_cost_by_service_group
 from optimal_analysis.figures.describe import plot_service_use
+from optimal_analysis.figures.economics import plot_ce_plane, plot_saving_curve
+from optimal_analysis.figures.flow import plot_data_flow
 from optimal_analysis.figures.rates import plot_crude_rates, plot_rate_ratios
 from optimal_analysis.figures.survival import plot_cumulative_incidence, plot_km
 from optimal_analysis.tidy import MARKER
@@ -140,6 +142,24 @@ PUBLISHED_FIGURES: dict[str, PublishedFigure] = {
                                                            care_models=care_models)),
         "NHS contacts per resident-year by service and care model (published counts).",
         raw=("service_use",)),
+    "data_flow": PublishedFigure(
+        ("data_flow",), lambda t, _: _figure_of(plot_data_flow(t["data_flow"])),
+        "Flow of records per region: read, excluded by reason, analysed.", raw=("data_flow",)),
+    "economics_plane": PublishedFigure(
+        ("economics", "economics_replicates"),
+        lambda t, cm: _figure_of(plot_ce_plane(t["economics_replicates"], t["economics"],
+                                               care_models=cm)),
+        "Cost-effectiveness plane: each dot is one bootstrap replicate (care homes resampled, "
+        "costs and admissions together) of the extra total cost per resident-year against "
+        "the emergency admissions avoided; diamonds are the estimates. Below the horizontal "
+        "line the scheme costs less; right of the vertical line it has fewer admissions."),
+    "economics_saving": PublishedFigure(
+        ("economics", "economics_saving_curve"),
+        lambda t, cm: _figure_of(plot_saving_curve(t["economics_saving_curve"], t["economics"],
+                                                   care_models=cm)),
+        "Probability that the scheme's total cost (NHS plus running cost) is below the "
+        "reference model's, against what the scheme costs to run per resident-year; dots "
+        "mark today's running cost, dotted lines the break-even running cost."),
 }
 #: Figure name -> the published tables it is drawn from.
 FIGURE_TABLES: dict[str, tuple[str, ...]] = {k: f.tables for k, f in PUBLISHED_FIGURES.items()}

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from optimal_analysis.report.economics_rounding import ECONOMICS_STATS, round_economics
 from optimal_analysis.report.rounding import (
     ROUNDING_SCHEMES,
     is_rounded,
@@ -256,6 +257,24 @@ TABLE_SPECS: dict[str, TableSpec] = {
         counts=("residents", "deaths"),
         derived={"person_years": ("residents",), "median_follow_up_days": ("residents",)},
         secondary=(SecondaryGroup("residents", ()), SecondaryGroup("deaths", ())),
+    ),
+    "economics": TableSpec(
+        counts=("residents", "reference_residents", "admissions"),
+        derived={**{c: ("residents", "reference_residents") for c in ECONOMICS_STATS},
+                 "admissions_per_resident_year": ("admissions", "residents")},
+        optional=frozenset(ECONOMICS_STATS),
+        recompute=round_economics,
+    ),
+    "economics_replicates": TableSpec(
+        counts=("residents", "reference_residents"),
+        derived={c: ("residents", "reference_residents")
+                 for c in ("incremental_cost", "admissions_avoided")},
+        recompute=round_economics,
+    ),
+    "economics_saving_curve": TableSpec(
+        counts=("residents", "reference_residents"),
+        derived={"prob_cost_saving": ("residents", "reference_residents")},
+        recompute=round_economics,
     ),
 }
 

@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimal_analysis import outcomes
 from optimal_analysis.care_models import CareModels
+from optimal_analysis.report.labels import service_label
 from optimal_analysis.tidy import MARKER, SMALL_SAMPLE_COLUMNS
 
 __all__ = ["TABLE_TITLES", "care_models_of", "display_table", "fmt_number", "price_year_of"]
@@ -31,6 +33,9 @@ TABLE_TITLES = {
     "hazard_ratios": "Hazard ratios against the reference care model",
     "km_summary": "Kaplan–Meier summary",
     "ph_tests": "Proportional hazards tests",
+    "economics": "Does it pay? Total cost and emergency admissions against the reference",
+    "economics_replicates": "Bootstrap replicates of the economic comparison",
+    "economics_saving_curve": "Probability of saving by running cost",
 }
 
 _LEVEL_LABELS = {"F": "female", "M": "male"}
@@ -50,7 +55,7 @@ def fmt_number(v: Any, kind: str = "num") -> str:
     if kind == "int":
         return f"{x:,.0f}"
     if kind == "gbp":
-        return f"£{x:,.0f}"
+        return ("\u2212" if round(x) < 0 else "") + f"£{abs(x):,.0f}"  # −£750, not £-750
     if kind == "p":
         return "<0.001" if x < 0.001 else f"{x:.3f}"
     if kind == "smd":
@@ -67,6 +72,14 @@ def fmt_number(v: Any, kind: str = "num") -> str:
     if ax >= 1:
         return f"{x:.2f}"
     return f"{x:.3f}" if ax >= 0.01 or x == 0 else f"{x:.2g}"
+
+
+def _outcome_label(name: str) -> str:
+    """The registry's label of an outcome ("A&E attendances"), else the name made readable."""
+    try:
+        return outcomes.label(name)
+    except (KeyError, ValueError):
+        return name.replace("_", " ")
 
 
 def _with_ci(est: Any, low: Any, high: Any, kind: str = "num") -> str:
@@ -163,6 +176,7 @@ _KINDS = {
     "n_events": "int",
     "n_at_risk": "int",
     "n_dropped": "int",
+    "person_years": "int",
     "df": "plain",
     "cost": "gbp",
     "p_value": "p",
@@ -187,6 +201,8 @@ def _generic(
         for c in cols:
             if c == "care_model" or c == "term":
                 row.append(label(str(r[c])) if r[c] != "all" else "all")
+            elif c == "outcome":
+                row.append(_outcome_label(str(r[c])))
             elif ci and c == "estimate":
                 row.append(_with_ci(r["estimate"], r.get("conf_low"), r.get("conf_high")))
             else:
@@ -271,7 +287,7 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
         return _baseline(t, config)
     if name == "service_use":
         return _wide(
-            t,
+            t.assign(service=t["service"].map(service_label)),
             "service",
             lambda r: fmt_number(r["contacts_per_resident_year"]),
             config,
@@ -287,7 +303,7 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
             else "95% bootstrap CI, resampling care homes within care model"
         )
         return _wide(
-            t,
+            t.assign(item=t["item"].map(service_label)),
             "item",
             lambda r: _with_ci(
                 r["cost_per_resident_year"], r.get("conf_low"), r.get("conf_high"), "gbp"
@@ -303,7 +319,8 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
         t.columns
     ):
         hospital = t["item"].astype(str).str.contains("admission|bed_day") | (t["item"] == "total")
-        t = t[hospital].assign(item=t["scheme"].astype(str) + ": " + t["item"].astype(str))
+        t = t[hospital].assign(item=t["scheme"].astype(str).str.replace("_", " ") + ": "
+                               + t["item"].map(service_label))
         return _wide(
             t,
             "item",
@@ -357,4 +374,11 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
         cols = ["outcome", "care_model", "measure", "estimate", "p_value", "n_residents", "notes"]
         d = _generic(t, config, cols, ci="Per 1,000 resident-years")
         return {**d, "note": note}
+    if name == "km_summary" and "median_days" in t.columns:
+        reached = t["median_days"].notna() | (t["median_days"].astype(str) == MARKER)
+        d = _generic(t.assign(median_days=t["median_days"].where(reached, "not reached")),
+                     config)
+        d["note"] = ("Median days to death; not reached where fewer than half of the "
+                     "residents died during follow-up (its limits are then empty too).")
+        return d
     return _generic(t, config)
