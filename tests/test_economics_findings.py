@@ -204,3 +204,13 @@ def test_key_findings_missing_pieces_and_cap() -> None:
     one = key_findings({"cohort_summary": _summary({"usual_care": "north"})},
                        reference="usual_care", care_model_labels=LABELS, outcome_labels=OUTCOMES)
     assert one[1].startswith("Only one care model") and len(one) == 3
+
+
+def test_economics_sentence_without_a_given_running_cost() -> None:
+    row = _econ(-300, -900, 200, scheme_cost_source="not given: no row",
+                break_even_running_cost=300)
+    s = economics_sentence(row, reference="usual_care", labels=LABELS)
+    assert s.startswith("Dedicated care home team: no clear difference in total cost per "
+                        "resident-year (no running cost was given for it, so this is its NHS "
+                        "cost alone) from usual GP care")
+    assert s.endswith("it breaks even at a running cost of up to £300 per resident-year.")

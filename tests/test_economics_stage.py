@@ -38,8 +38,15 @@ def test_scheme_cost_errors_are_listed_together() -> None:
         validate_scheme_costs(bad, care_models=[*MODELS, "enhanced_practice"])
     message = str(err.value)
     for part in ("cost must be a number >= 0 (GBP) for: ['dedicated_team']",
-                 "unknown unit(s) ['per_visit']", "needs a source", "['enhanced_practice']"):
+                 "unknown unit(s) ['per_visit']", "needs a source"):
         assert part in message
+
+
+def test_a_care_model_without_a_row_costs_nothing_to_run_and_says_so() -> None:
+    out = validate_scheme_costs(_scheme_table(), care_models=[*MODELS, "enhanced_practice"])
+    row = out.set_index("care_model").loc["enhanced_practice"]
+    assert row["cost"] == 0.0 and row["unit"] == "resident_year"
+    assert row["source"].startswith("not given")
 
 
 def _cohort() -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -8,6 +8,7 @@ are re-based with the unit costs' inflation index (docs/unit_costs.md).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 import numpy as np
@@ -16,9 +17,14 @@ import pandas as pd
 from optimal_analysis.stats.economics import SCHEME_COST_UNITS
 from optimal_analysis.unit_costs import rebase_unit_costs
 
-__all__ = ["REQUIRED_COLUMNS", "SchemeCostError", "rebase_scheme_costs", "validate_scheme_costs"]
+__all__ = ["NOT_GIVEN", "REQUIRED_COLUMNS", "SchemeCostError", "rebase_scheme_costs",
+           "validate_scheme_costs"]
+
+logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("care_model", "cost", "unit", "price_year", "source")
+#: ``source`` of a care model the table does not name (its running cost is taken as 0).
+NOT_GIVEN = "not given: no row in the scheme-cost table, running cost taken as 0"
 
 
 class SchemeCostError(ValueError):
@@ -32,9 +38,11 @@ def validate_scheme_costs(
 
     Every problem is listed in one :class:`SchemeCostError`: missing columns, a
     care model listed twice, a cost that is not a number >= 0, an unknown unit, a
-    price year that is not a whole number, an empty source, and every care model
-    of the data (``care_models``) without a row (a scheme is never costed as zero
-    by omission: give the reference model a row with cost 0).
+    price year that is not a whole number, an empty source. A care model of the
+    data (``care_models``) without a row gets one with cost 0 per resident-year and
+    source :data:`NOT_GIVEN` (logged as a warning; the report says its total cost is
+    its NHS cost and gives the running cost at which it would break even), so a
+    commissioner's own care model runs without a code or config change.
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
@@ -60,13 +68,17 @@ def validate_scheme_costs(
     bad = t.loc[t["source"].fillna("").astype(str).str.strip() == "", "care_model"].tolist()
     if bad:
         problems.append(f"every row needs a source (or 'assumption: ...'): {bad}")
-    absent = sorted(set(care_models) - set(t["care_model"]))
-    if absent:
-        problems.append(f"no running cost for care model(s) {absent} of the data: add a row "
-                        "for each (cost 0 for a model without a scheme)")
     if problems:
         raise SchemeCostError(f"{name}: " + "; ".join(problems))
-    return t.assign(cost=cost.astype(float), unit=units, price_year=year.astype(int))
+    t = t.assign(cost=cost.astype(float), unit=units, price_year=year.astype(int))
+    absent = sorted(set(map(str, care_models)) - set(t["care_model"]))
+    if absent:
+        logger.warning("%s has no running cost for care model(s) %s: taken as 0", name, absent)
+        year_of = int(t["price_year"].max()) if len(t) else 2000
+        t = pd.concat([t, pd.DataFrame({"care_model": absent, "cost": 0.0,
+                                        "unit": "resident_year", "price_year": year_of,
+                                        "source": NOT_GIVEN})], ignore_index=True)
+    return t
 
 
 def rebase_scheme_costs(

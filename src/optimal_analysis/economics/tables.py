@@ -153,7 +153,8 @@ def make_economics(
     empty), the contract's columns then ``reference_care_model, icer, quadrant,
     break_even_running_cost(_low/_high), admissions_per_resident_year, residents,
     reference_residents, care_homes, person_years, admissions, scheme_cost_unit,
-    scheme_cost_gbp_per_unit, price_year, replicates, ci_note`` and the adjusted difference
+    scheme_cost_gbp_per_unit, scheme_cost_source, price_year, replicates, ci_note`` and
+    the adjusted difference
     (``adjusted_nhs_cost_difference(_low/_high), adjusted_nhs_cost_ratio, adjusted_model,
     adjusted_n_residents, adjusted_note``). ``nhs_cost_per_resident_year`` is costs.csv's
     ``total`` for the model (same resident costs, same ratio estimator).
@@ -208,6 +209,7 @@ def make_economics(
     out["admissions"] = by_model["admissions"].sum().reindex(models).to_numpy()
     out["scheme_cost_unit"] = sc["unit"].to_numpy()
     out["scheme_cost_gbp_per_unit"] = sc["cost_gbp"].to_numpy(float)
+    out["scheme_cost_source"] = sc["source"].astype(str).to_numpy()
     out["price_year"] = int(price_year)
     out["replicates"] = int(replicates)
     few = (boot.n_homes < 2) | (boot.n_homes[ref] < 2)

@@ -242,6 +242,8 @@ def economics_sentence(row: pd.Series, *, reference: str, labels: Mapping[str, s
                                            "incremental_cost_high"))
     running = _num(row.get("scheme_cost_per_resident_year"))
     incl = (f" including its running cost of {fmt_gbp(running)}" if running > 0 else "")
+    if str(row.get("scheme_cost_source", "")).startswith("not given"):
+        incl = " (no running cost was given for it, so this is its NHS cost alone)"
     if np.isnan(d):
         return f"{who}: the total cost could not be compared with {ref}."
 
