@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from optimal_analysis.report.economics_rounding import ECONOMICS_STATS, round_economics
+from optimal_analysis.report.economics_rounding import SUPPRESSED_WITH as _BOTH
 from optimal_analysis.report.rounding import (
     ROUNDING_SCHEMES,
     is_rounded,
@@ -259,23 +260,15 @@ TABLE_SPECS: dict[str, TableSpec] = {
         secondary=(SecondaryGroup("residents", ()), SecondaryGroup("deaths", ())),
     ),
     "economics": TableSpec(
-        counts=("residents", "reference_residents", "admissions"),
-        derived={**{c: ("residents", "reference_residents") for c in ECONOMICS_STATS},
+        counts=(*_BOTH, "admissions"), optional=frozenset(ECONOMICS_STATS),
+        derived={**dict.fromkeys(ECONOMICS_STATS, _BOTH),
                  "admissions_per_resident_year": ("admissions", "residents")},
-        optional=frozenset(ECONOMICS_STATS),
-        recompute=round_economics,
-    ),
+        recompute=round_economics),
     "economics_replicates": TableSpec(
-        counts=("residents", "reference_residents"),
-        derived={c: ("residents", "reference_residents")
-                 for c in ("incremental_cost", "admissions_avoided")},
-        recompute=round_economics,
-    ),
-    "economics_saving_curve": TableSpec(
-        counts=("residents", "reference_residents"),
-        derived={"prob_cost_saving": ("residents", "reference_residents")},
-        recompute=round_economics,
-    ),
+        counts=_BOTH, recompute=round_economics,
+        derived=dict.fromkeys(("incremental_cost", "admissions_avoided"), _BOTH)),
+    "economics_saving_curve": TableSpec(counts=_BOTH, recompute=round_economics,
+                                        derived={"prob_cost_saving": _BOTH}),
 }
 
 

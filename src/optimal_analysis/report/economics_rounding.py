@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["ECONOMICS_STATS", "MONEY_STEP_GBP", "round_economics"]
+__all__ = ["ECONOMICS_STATS", "MONEY_STEP_GBP", "SUPPRESSED_WITH", "round_economics"]
+
+#: The counts every economics estimate rests on: residents of the care model and of the
+#: reference (an estimate is suppressed where either is).
+SUPPRESSED_WITH = ("residents", "reference_residents")
 
 #: economics.csv statistics (docs/developing.md): the disclosure spec suppresses them with
 #: the residents of the care model and of the reference they rest on.
