@@ -150,7 +150,7 @@ def test_economics_sentence_by_interval() -> None:
     assert "was £1,200 lower than with usual GP care (95% CI £2,100 lower to £300 lower)" in lower
     higher = economics_sentence(_econ(500, 100, 900, break_even_running_cost=-50.0),
                                 reference="usual_care", labels=LABELS)
-    assert "was £500 higher" in higher and "cannot break even" in higher
+    assert "was £500 higher" in higher and "does not break even at any running cost" in higher
     missing = economics_sentence(_econ(np.nan, np.nan, np.nan), reference="usual_care",
                                  labels=LABELS)
     assert missing == ("Dedicated care home team: the total cost could not be compared with "
@@ -196,7 +196,16 @@ def test_key_findings_missing_pieces_and_cap() -> None:
     tables = _tables(regions)
     out = key_findings(tables, reference="usual_care", care_model_labels=LABELS,
                        outcome_labels=OUTCOMES)
+    # data, regions, admissions, A&E, three schemes, caveat; no cost levels beside economics
+    assert len(out) == 8 and not any(s.startswith("NHS costs per resident-year") for s in out)
+    five = _tables({**regions, "other": "north"})
+    out = key_findings(five, reference="usual_care", care_model_labels=LABELS,
+                       outcome_labels=OUTCOMES)
     assert len(out) == 8 and not any(s.startswith("A&E") for s in out)  # lowest priority dropped
+    no_econ = {k: v for k, v in tables.items() if k != "economics"}
+    out = key_findings(no_econ, reference="usual_care", care_model_labels=LABELS,
+                       outcome_labels=OUTCOMES)
+    assert any(s.startswith("NHS costs per resident-year were £8,000") for s in out)
     no_ratios = {k: v for k, v in _tables(regions, with_ae=False).items() if k != "rate_ratios"}
     out = key_findings(no_ratios, reference="usual_care", care_model_labels=LABELS,
                        outcome_labels=OUTCOMES)

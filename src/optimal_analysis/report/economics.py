@@ -109,6 +109,7 @@ def display_economics(t: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, A
         "admissions together. 'dominant': costs less and has fewer admissions; 'dominated': "
         "costs more and has more admissions (no ratio is meaningful then). Break-even: the "
         "running cost at which the scheme's total cost equals the reference's. NHS costs here "
-        "are from exact units, rounded to £10; the cost table is recomputed from rounded "
-        "units for disclosure, so the two may differ by about 1%.",
+        "are from exact units, rounded to £10; the published cost table is recomputed from "
+        "rounded units for disclosure, so the two can differ (by a few per cent with few "
+        "residents).",
     }

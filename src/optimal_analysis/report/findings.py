@@ -265,8 +265,8 @@ def economics_sentence(row: pd.Series, *, reference: str, labels: Mapping[str, s
     be = _num(row.get("break_even_running_cost"))
     if not np.isnan(be):
         text += (f"; it breaks even at a running cost of up to {fmt_gbp(be)} per resident-year"
-                 if be > 0 else "; its NHS costs are higher, so it cannot break even at any "
-                 "running cost")
+                 if be > 0 else "; its NHS costs were not lower, so on these estimates it "
+                 "does not break even at any running cost")
     return text + "."
 
 
@@ -282,8 +282,9 @@ def key_findings(
 
     In order: who is compared (``cohort_summary``), how models and regions overlap,
     emergency admissions (``rate_ratios``; always said, if only to say it could not
-    be compared), A&E attendances, NHS costs (``costs``), one sentence per scheme on
-    whether it pays (``economics``), and the observational caveat (always last).
+    be compared), A&E attendances, NHS costs (``costs``, only without ``economics``),
+    one sentence per scheme on whether it pays (``economics``), and the observational
+    caveat (always last).
     With more than ``max_sentences``, the lowest-priority sentences (A&E, then NHS
     cost levels) are dropped first; the caveat is never dropped.
     """
@@ -307,6 +308,10 @@ def key_findings(
         rows = economics[economics["care_model"].astype(str) != reference]
         pays = [economics_sentence(r, reference=reference, labels=care_model_labels)
                 for _, r in rows.iterrows()]
+    # NHS cost levels only where there is no economic comparison: economics.csv's NHS costs
+    # are exact (to £10) while the published costs.csv is recomputed from rounded units, so
+    # the two could disagree in one list of findings.
+    costs = None if pays else costs
     ranked = [(0, s) for s in first if s] + [(1, admissions)] + [(3, ae)] * bool(ae) \
         + [(2, costs)] * bool(costs) + [(1, s) for s in pays]
     budget = max_sentences - 1
