@@ -8,8 +8,8 @@ import pytest
 
 from optimal_analysis.stats.aalen_johansen import aalen_johansen
 from optimal_analysis.stats.cluster import cr1_covariance
+from optimal_analysis.stats.cox import fit_fine_gray
 from optimal_analysis.stats.evalue import e_value, e_value_ci, hr_to_rr
-from optimal_analysis.stats.finegray import fit_fine_gray
 from optimal_analysis.stats.glm import fit_count_model
 from optimal_analysis.stats.meta import rma_reml
 from optimal_analysis.stats.multinom import fit_multinom, multinom_probabilities
@@ -205,6 +205,11 @@ def test_weighted_aalen_johansen_and_fine_gray_identities():
     fg0 = fit_fine_gray(time, status, x, cluster=home)
     np.testing.assert_allclose(fg1.coef, fg0.coef, atol=1e-12)
     np.testing.assert_allclose(fg1.robust_cov, fg0.robust_cov, atol=1e-14)
+    region = home % 3  # censoring distribution within region, as the survival stage
+    fg1 = fit_fine_gray_weighted(time, status, x, np.ones(n), cluster=home, censoring_group=region)
+    fg0 = fit_fine_gray(time, status, x, cluster=home, censoring_group=region)
+    np.testing.assert_allclose(fg1.coef, fg0.coef, atol=1e-12)
+    assert abs(fg1.coef[0] - fit_fine_gray(time, status, x).coef[0]) > 1e-6  # G matters
 
 
 def test_weighted_balance_reference_row_and_constant_column():

@@ -21,9 +21,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from optimal_analysis.stats.aalen_johansen import log_interval
 from optimal_analysis.stats.cox import CoxFit, fit_cox
-from optimal_analysis.stats.curve_influence import cluster_codes
+from optimal_analysis.stats.curve_influence import cluster_codes, log_interval
 from optimal_analysis.stats.finegray import fine_gray_weights
 
 __all__ = ["fit_fine_gray_weighted", "weighted_aalen_johansen", "weighted_cluster_sum_of_squares"]
@@ -150,13 +149,19 @@ def fit_fine_gray_weighted(
     *,
     cause: int = 1,
     cluster: ArrayLike | None = None,
+    censoring_group: ArrayLike | None = None,
 ) -> CoxFit:
     """Fine–Gray fit with case weights ``weight`` (unweighted censoring distribution G).
 
     The subdistribution risk set at t: {T_i >= t} with weight w_i, plus residents
-    with a competing event before t with weight w_i G(t-)/G(T_i-); robust
-    covariance from the weighted score residuals summed by ``cluster``.
+    with a competing event before t with weight w_i G_r(t-)/G_r(T_i-), G_r the
+    (unweighted) censoring Kaplan–Meier of the resident's ``censoring_group`` r
+    (one G when None: R's ``finegray(weights =)``); robust covariance from the
+    weighted score residuals summed by ``cluster``. With all weights 1 this is
+    :func:`optimal_analysis.stats.cox.fit_fine_gray`.
     """
-    tail, codes, g_of_time = fine_gray_weights(time, status, cause=cause, censoring_group=None)
+    tail, codes, g_of_time = fine_gray_weights(
+        time, status, cause=cause, censoring_group=censoring_group
+    )
     return fit_cox(time, np.asarray(status) == cause, x, weight=weight, cluster=cluster,
                    tail_weight=tail, g_of_time=g_of_time, tail_group=codes)
