@@ -18,11 +18,13 @@ validate(config, CONFIG_SCHEMA)  # also fills in the schema's defaults
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/cohort.smk"
+include: "workflow/rules/weighting.smk"
 include: "workflow/rules/rates.smk"
 include: "workflow/rules/costing.smk"
 include: "workflow/rules/economics.smk"
 include: "workflow/rules/survival.smk"
 include: "workflow/rules/describe.smk"
+include: "workflow/rules/regions.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -20,6 +20,7 @@ rule crude_rates:
 rule rate_models:
     input:
         cohort=R("interim/cohort.parquet"),
+        weights=R("interim/weights.parquet"),
     output:
         rate_ratios=R("tables/rate_ratios.csv"),
         standardised=R("tables/standardised_rates.csv"),

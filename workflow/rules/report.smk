@@ -28,6 +28,10 @@ REPORT_SECTIONS = {
         "tables": ["hazard_ratios", "km_summary", "ph_tests"],
         "figures": ["published/cumulative_incidence", "published/km"],
     },
+    "fairness": {
+        "tables": ["balance", "weighting_summary", "rate_ratios", "hazard_ratios", "region_effects"],
+        "figures": ["published/love_plot", "published/ps_overlap", "published/region_forest"],
+    },
 }
 
 

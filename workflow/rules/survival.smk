@@ -15,6 +15,7 @@ SURVIVAL_TABLES = [
 rule survival:
     input:
         cohort=R("interim/cohort.parquet"),
+        weights=R("interim/weights.parquet"),
     output:
         **{t: R(f"tables/{t}.csv") for t in SURVIVAL_TABLES},
     log:

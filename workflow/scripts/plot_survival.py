@@ -15,6 +15,7 @@ models = CareModels.of(snakemake.params.care_models, snakemake.params.care_model
 at_risk = pd.read_csv(snakemake.input.at_risk)
 
 table = pd.read_csv(snakemake.input.cumulative_incidence)
+table = table[table["adjustment"] == "crude"]  # weighted curves: figure of the weighting stage
 fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), sharey=True)
 for ax, event in zip(axes, ["emergency_admission", "death"], strict=True):
     plot_cumulative_incidence(table, event=event, at_risk=at_risk, ax=ax, care_models=models)

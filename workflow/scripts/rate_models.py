@@ -20,6 +20,7 @@ results = make_rate_models(
     few_clusters_threshold=p.few_clusters_threshold,
     wild_bootstrap_replicates=p.wild_bootstrap_replicates,
     rng=np.random.default_rng(p.seed),
+    ps_weights=read_parquet(snakemake.input.weights)[["resident_id", "weight"]],
 )
 write_csv(results.rate_ratios, snakemake.output.rate_ratios)
 write_csv(results.standardised_rates, snakemake.output.standardised)

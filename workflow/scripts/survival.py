@@ -21,6 +21,7 @@ tables = make_survival_tables(
     few_clusters_threshold=p.few_clusters_threshold,
     rng=np.random.default_rng(p.seed),
     wild_bootstrap_replicates=p.wild_bootstrap_replicates,
+    ps_weights=read_parquet(snakemake.input.weights)[["resident_id", "weight"]],
 )
 for name, table in tables.items():
     write_csv(table, snakemake.output[name])

@@ -27,6 +27,7 @@ from optimal_analysis.figures.economics import plot_ce_plane, plot_saving_curve
 from optimal_analysis.figures.flow import plot_data_flow
 from optimal_analysis.figures.rates import plot_crude_rates, plot_rate_ratios
 from optimal_analysis.figures.survival import plot_cumulative_incidence, plot_km
+from optimal_analysis.figures.weighting import plot_love, plot_ps_overlap, plot_region_forest
 from optimal_analysis.tidy import MARKER
 
 __all__ = [
@@ -39,7 +40,8 @@ __all__ = [
 ]
 
 
-_TEXT = {"outcome", "care_model", "term", "model", "adjustment", "exposure", "event", "scale"}
+_TEXT = {"outcome", "care_model", "term", "model", "adjustment", "exposure", "event", "scale",
+         "covariate", "level", "score_of", "region"}
 
 
 def numeric_published(table: pd.DataFrame) -> pd.DataFrame:

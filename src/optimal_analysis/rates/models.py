@@ -29,6 +29,7 @@ from optimal_analysis.model_frame import (
 )
 from optimal_analysis.rates.design import analysis_set_reason, make_caveats, term_reasons
 from optimal_analysis.rates.fit import RateFit, fit_rate_model, standardise, wild_p_value
+from optimal_analysis.rates.weighted import add_e_values, weighted_rate_ratios
 from optimal_analysis.tidy import tidy_coefficients, wald_inference
 
 #: The ``small_sample_method`` of every rate_ratios.csv row, chosen by the coverage
@@ -245,6 +246,7 @@ def make_rate_models(
     models: Sequence[str] = ("poisson", "negbin"),
     exposures: Sequence[str] = ("person_years", "days_at_risk"),
     alpha: float = 0.05,
+    ps_weights: pd.DataFrame | None = None,
 ) -> RateModelResults:
     """Fit every rate model; return rate ratios, standardised rates and caveats.
 
@@ -270,7 +272,10 @@ def make_rate_models(
     outcome's fit (the other contrasts are kept); covariates aliased with
     earlier columns are dropped and listed in ``dropped_terms``; care-model
     columns are never dropped. ``region_confounded`` is judged on the analysed
-    residents. See ``docs/developing.md`` for every column.
+    residents. With ``ps_weights`` (the weighting stage's ``resident_id, weight``),
+    ``adjustment = weighted`` rows are added
+    (:func:`optimal_analysis.rates.weighted.weighted_rate_ratios`); every row gets
+    ``e_value`` and ``e_value_ci``. See ``docs/developing.md`` for every column.
     """
     needed = ["care_model", "care_home_id", "region", *outcomes, *covariates]
     check_cohort_columns(cohort, [*needed, *(EXPOSURES[e][0] for e in exposures)])
@@ -346,7 +351,17 @@ def make_rate_models(
                         **extra,
                     )
                 )
-    return RateModelResults(_key_first(rr_rows), _key_first(std_rows), caveats)
+    rate_ratios = _key_first(rr_rows)
+    if ps_weights is not None:  # propensity-score weighted rows (rates/weighted.py)
+        weighted = weighted_rate_ratios(
+            cohort, ps_weights, outcomes=outcomes, levels=levels, reference=reference,
+            exposures={e: EXPOSURES[e] for e in exposures}, models=models, alpha=alpha,
+            few_clusters_threshold=few_clusters_threshold,
+        )  # fmt: skip
+        confounded = dict(zip(caveats["care_model"], caveats["region_confounded"], strict=True))
+        weighted["region_confounded"] = [bool(confounded.get(t, False)) for t in weighted["term"]]
+        rate_ratios = pd.concat([rate_ratios, weighted], ignore_index=True)[rate_ratios.columns]
+    return RateModelResults(add_e_values(rate_ratios), _key_first(std_rows), caveats)
 
 
 def _key_first(frames: list[pd.DataFrame]) -> pd.DataFrame:

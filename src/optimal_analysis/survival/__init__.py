@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from optimal_analysis.care_models import care_model_levels
 from optimal_analysis.survival.checks import check_survival_cohort
 from optimal_analysis.survival.curves import (
     EVENTS,
@@ -29,6 +30,11 @@ from optimal_analysis.survival.models import (
     HAZARD_RATIO_COLUMNS,
     SurvivalModelTables,
     make_survival_models,
+)
+from optimal_analysis.survival.weighted import (
+    add_hazard_e_values,
+    weighted_cumulative_incidence,
+    weighted_hazard_ratios,
 )
 
 __all__ = [
@@ -58,6 +64,7 @@ def make_survival_tables(
     care_models: Sequence[str] | None = None,
     ph_transform: str = "km",
     alpha: float = 0.05,
+    ps_weights: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every table of the survival stage, by its file name (one job, one read of the cohort).
 
@@ -66,7 +73,11 @@ def make_survival_tables(
     that cannot be fitted (no events, no complete cases, one care home) gives
     NaN rows with a ``reason`` in ``hazard_ratios``, not an error. ``rng`` and
     ``wild_bootstrap_replicates`` drive the wild cluster score bootstrap of
-    the few-cluster hazard-ratio rows.
+    the few-cluster hazard-ratio rows. ``cumulative_incidence`` has an ``adjustment``
+    column (``crude``); with ``ps_weights`` (the weighting stage's ``resident_id,
+    weight``) both it and ``hazard_ratios`` gain ``adjustment = weighted`` rows
+    (:mod:`optimal_analysis.survival.weighted`). Every hazard ratio gets ``e_value``
+    and ``e_value_ci``.
     """
     models = make_survival_models(
         cohort,
@@ -79,12 +90,23 @@ def make_survival_tables(
         rng=rng,
         wild_bootstrap_replicates=wild_bootstrap_replicates,
     )
+    ci = make_cumulative_incidence(cohort, care_models=care_models, alpha=alpha)
+    ci.insert(2, "adjustment", "crude")
+    hazard_ratios = models.hazard_ratios
+    if ps_weights is not None:
+        levels = care_model_levels(cohort, care_models)
+        ci = pd.concat([ci, weighted_cumulative_incidence(
+            cohort, ps_weights, levels=levels, columns=list(ci.columns), alpha=alpha,
+        )], ignore_index=True)
+        hazard_ratios = pd.concat([hazard_ratios, weighted_hazard_ratios(
+            cohort, ps_weights, levels=levels, reference=reference,
+            columns=list(hazard_ratios.columns), few_clusters_threshold=few_clusters_threshold,
+            alpha=alpha,
+        )], ignore_index=True)
     return {
-        "cumulative_incidence": make_cumulative_incidence(
-            cohort, care_models=care_models, alpha=alpha
-        ),
+        "cumulative_incidence": ci,
         "at_risk": make_at_risk(cohort, days=at_risk_days, care_models=care_models),
-        "hazard_ratios": models.hazard_ratios,
+        "hazard_ratios": add_hazard_e_values(hazard_ratios),
         "ph_tests": models.ph_tests,
         "km": make_km(cohort, care_models=care_models, alpha=alpha),
         "km_summary": make_km_summary(
