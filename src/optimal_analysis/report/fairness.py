@@ -89,16 +89,16 @@ def _evalue_sentences(tables: Mapping[str, pd.DataFrame], label) -> list[str]:
                              for v in (r.estimate, r.e_value, r.e_value_ci))
             if np.isnan(est) or np.isnan(ev):
                 continue
-            ci_part = ("the confidence interval already includes 1, so no unmeasured "
+            ci_part = ("its confidence interval already includes 1, so no unmeasured "
                        "confounding is needed to make it compatible with no effect"
                        if evci <= 1 else
-                       f"to move the confidence interval to include 1, of "
-                       f"{fmt_number(evci)}")
+                       f"to move its confidence interval to include 1, a risk ratio of "
+                       f"{fmt_number(evci)} each would do")
             out.append(
                 f"For {label(r.term)} the adjusted {what} is {fmt_number(est)}: an unmeasured "
                 f"confounder would need to be associated with both care model and outcome by a "
                 f"risk ratio of {fmt_number(ev)} each, beyond the measured covariates, to "
-                f"explain it away entirely, and {ci_part}."
+                f"explain it away entirely; {ci_part} (E-values, VanderWeele and Ding 2017)."
             )
     return out
 
@@ -222,7 +222,10 @@ def _comparison_display(tables: Mapping[str, pd.DataFrame], config) -> dict[str,
                 "E-value of weighted estimate / CI"],
             "rows": rows, "note": "Rate ratios (Poisson, negative binomial; person-years) and "
             "hazard ratios (cause-specific Cox, Fine–Gray); normal-theory 95% CIs, "
-            "cluster-robust by care home. " + WEIGHTS_NOTE}
+            "cluster-robust by care home. " + WEIGHTS_NOTE + " The weighted (adjusted) "
+            "cumulative incidence curves are in the analyst's tables/cumulative_incidence.csv "
+            "(adjustment = weighted); they are not published, because published curves are "
+            "recomputed from rounded counts and weighted curves have none."}
 
 
 def _summary_display(t: pd.DataFrame, config) -> dict[str, Any]:
