@@ -110,7 +110,9 @@ def _heterogeneity_sentence(tables: Mapping[str, pd.DataFrame], label) -> str:
     if t.empty:
         return ("No region has residents of both the reference and another care model, so "
                 "region and care model cannot be separated: how much the effect varies "
-                "between regions cannot be estimated from these data.")
+                "between regions cannot be estimated from these data, and the weighted "
+                "comparison, like the adjusted one, compares regions as much as care models "
+                "(weighting balances residents, not regions).")
     pooled = t[(t["region"] == "pooled") & (t["outcome"] == t["outcome"].iloc[0])]
     if pooled.empty:
         return ("Fewer than two regions have residents of both a care model and the reference: "
