@@ -139,3 +139,18 @@ def test_weighted_hazard_rows_match_r(cohort, overlap):
     rr = (1 - 0.5 ** np.sqrt(h)) / (1 - 0.5 ** np.sqrt(1 / h))
     rs = max(rr, 1 / rr)
     assert first["e_value"] == pytest.approx(rs + np.sqrt(rs * (rs - 1)))
+
+
+def test_separation_gives_zero_weight_to_residents_without_counterpart(cohort):
+    """Nursing homes never under usual care: their residents have P(usual care) -> 0."""
+    d = cohort[~((cohort["care_model"] == "usual_care") & cohort["nursing"])]
+    res = make_weights(d, covariates=COVARIATES, care_models=MODELS, reference="usual_care")
+    w = res.weights.merge(d[["resident_id", "nursing"]], on="resident_id")
+    assert (w.loc[w["nursing"], "weight"] == 0).all()
+    assert (w.loc[~w["nursing"], "weight"] > 0).all()
+    s = res.summary.set_index("care_model")
+    assert not s["converged"].any()
+    assert s["n_no_overlap"].sum() == int(w["nursing"].sum())
+    # the weighted groups hold no nursing-home residents: nursing balanced at 0
+    nursing = res.balance[res.balance["covariate"] == "nursing"]
+    assert (nursing["mean_weighted"] == 0).all()

@@ -222,3 +222,16 @@ def test_weighted_balance_reference_row_and_constant_column():
     assert np.isnan(bal["smd_crude"][1, 1])
     frame = pd.DataFrame(bal["mean_crude"])
     assert frame.shape == (2, 2)
+
+
+def test_multinom_flags_separation():
+    """A covariate never seen in class 0: its coefficients diverge; flagged, not an error."""
+    z = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 0, 1, 2])
+    g = np.array([0, 0, 0, 1, 0, 1, 1, 0, 1, 0, 1, 1])  # g = 1 only in classes 1 and 2
+    fit = fit_multinom(z, np.column_stack([np.ones(12), g]))
+    assert not fit.converged
+    assert fit.infinite[1].all() and not fit.infinite[0].any()
+    ps = multinom_probabilities(np.array([[1.0, 1.0]]), fit.coef)
+    assert ps[0, 0] < 1e-10
+    w = overlap_weights(multinom_probabilities(np.column_stack([np.ones(12), g]), fit.coef), z)
+    assert np.all(w[g == 1] < 1e-9) and np.all(w[g == 0] > 0.1)

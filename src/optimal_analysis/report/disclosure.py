@@ -283,7 +283,7 @@ TABLE_SPECS: dict[str, TableSpec] = {
         recompute=_balance_from_rounded,
     ),
     "weighting_summary": TableSpec(
-        counts=("n_residents",),
+        counts=("n_residents", "n_no_overlap"),
         derived_primary={"effective_sample_size": ("n_residents",)},
     ),
     "ps_overlap": TableSpec(

@@ -160,6 +160,17 @@ def fairness_intro(tables: Mapping[str, pd.DataFrame], config: Mapping[str, Any]
                 + (" (all below 0.1)." if weighted.max() < 0.1 else
                    "; some imbalance remains, see the table.")
             )
+    summary = tables.get("weighting_summary")
+    if summary is not None and not summary.empty:
+        lost = _num(summary["n_no_overlap"]).fillna(0).sum() if "n_no_overlap" in summary \
+            else 0
+        if lost > 0 or not _is_true(summary["converged"]).all():
+            text.append(
+                "Some residents have no counterpart in another care model (a covariate predicts "
+                "the care model perfectly, e.g. a type of home found under one model only): "
+                "they get no weight, and the weighted results describe the residents who do "
+                "have counterparts."
+            )
     text += _evalue_sentences(tables, label)
     het = _heterogeneity_sentence(tables, label)
     if het:

@@ -54,6 +54,7 @@ class MultinomFit:
     loglik: float
     n_iter: int
     converged: bool
+    infinite: NDArray[np.bool_]
 
     @property
     def std_error(self) -> NDArray[np.float64]:
@@ -158,23 +159,44 @@ def fit_multinom(
         score, info = _score_information(zc, xm, probs, w)
         try:
             step = np.linalg.solve(info, score)
-        except np.linalg.LinAlgError as exc:
-            raise ValueError(
-                "fit_multinom: singular information (aliased columns or an empty class)"
-            ) from exc
+        except np.linalg.LinAlgError:  # fitted probabilities at 0/1 (separation)
+            step = np.linalg.lstsq(info, score, rcond=None)[0]
         for _ in range(40):
             new_b = b + step.reshape((p, k - 1), order="F")
             new_ll, new_probs = _loglik(zc, xm, new_b, w)
             if new_ll >= ll - 1e-12 * abs(ll):
                 break
             step /= 2
+        flat = abs(new_ll - ll) <= 1e-15 * abs(ll)  # likelihood flat to rounding
         b, ll, probs = new_b, new_ll, new_probs
-        if np.max(np.abs(step)) < tol:
+        if np.max(np.abs(step)) < tol or flat:
             converged = True
             break
-    if not converged:
-        log.warning("fit_multinom: no convergence in %d Newton steps (last step %.3g): "
-                    "separation?", n_iter, np.max(np.abs(step)))
-    _, info = _score_information(zc, xm, probs, w)
-    return MultinomFit(coef=b, cov=np.linalg.inv(info), loglik=ll, n_iter=n_iter,
-                       converged=converged)
+    score, info = _score_information(zc, xm, probs, w)
+    try:
+        next_step = np.linalg.solve(info, score)
+    except np.linalg.LinAlgError:
+        next_step = np.linalg.lstsq(info, score, rcond=None)[0]
+    next_step = next_step.reshape(b.shape, order="F")
+    # diverging: the likelihood is flat yet Newton still moves the coefficient (as R's
+    # coxph, eps 1e-9), or its effect over its column's range is beyond any finite odds
+    spread = xm.max(axis=0) - xm.min(axis=0)
+    infinite = ((np.abs(next_step) > 1e-9) & (np.abs(next_step) > np.sqrt(1e-9) * np.abs(b))) | (
+        np.abs(b) * np.where(spread > 0, spread, 1.0)[:, None] > _INFINITE_LOGIT)
+    if infinite.any():
+        log.warning("fit_multinom: coefficient(s) diverging (separation) in column(s) %s",
+                    sorted({int(j) for j in np.flatnonzero(infinite.any(axis=1))}))
+        converged = False
+    elif not converged:
+        log.warning("fit_multinom: no convergence in %d Newton steps (last step %.3g)",
+                    n_iter, np.max(np.abs(step)))
+    try:
+        cov = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        cov = np.full_like(info, np.nan)
+    return MultinomFit(coef=b, cov=cov, loglik=ll, n_iter=n_iter, converged=converged,
+                       infinite=infinite)
+
+
+#: |coefficient x column range| above this is a diverging coefficient (odds beyond e^40).
+_INFINITE_LOGIT = 40.0

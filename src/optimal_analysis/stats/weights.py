@@ -39,16 +39,23 @@ def _check(ps: ArrayLike, z: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np
     zc = np.asarray(z, dtype=np.intp)
     if e.ndim != 2 or zc.shape != (e.shape[0],):
         raise ValueError("ps must be n x K and z hold one class code per row")
-    if np.any(~np.isfinite(e)) or np.any(e <= 0):
-        raise ValueError("propensity scores must be finite and > 0")
+    if np.any(~np.isfinite(e)) or np.any(e < 0):
+        raise ValueError("propensity scores must be finite and >= 0")
     return e, zc
 
 
 def overlap_weights(ps: ArrayLike, z: ArrayLike) -> NDArray[np.float64]:
-    """Generalised overlap weights ``(1/e_{i z_i}) / sum_k 1/e_ik`` (module docstring)."""
+    """Generalised overlap weights ``(1/e_{i z_i}) / sum_k 1/e_ik`` (module docstring).
+
+    Computed as ``1 / sum_k (e_{i z_i} / e_ik)``, so a resident with a propensity
+    score of 0 for some care model (no counterpart there: separation) gets weight 0
+    rather than 0/0.
+    """
     e, zc = _check(ps, z)
-    inv = 1.0 / e
-    return _own(inv, zc) / inv.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = _own(e, zc)[:, None] / e
+        w = 1.0 / np.where(np.isnan(ratio), np.inf, ratio).sum(axis=1)
+    return np.nan_to_num(w, nan=0.0)
 
 
 def ipw_weights(
@@ -64,13 +71,15 @@ def ipw_weights(
         Multiply by the proportion of (kept) residents in the resident's class.
     trim
         Residents whose smallest propensity score is below ``trim`` get weight 0
-        (0 keeps everyone; 0.05 or 0.1 are usual with three groups).
+        (0 keeps everyone; 0.05 or 0.1 are usual with three groups). A resident
+        whose own score is 0 always gets weight 0.
     """
     e, zc = _check(ps, z)
     if not 0 <= trim < 1 / e.shape[1]:
         raise ValueError(f"trim must be in [0, 1/K) = [0, {1 / e.shape[1]:.3g})")
-    keep = e.min(axis=1) >= trim
-    w = np.where(keep, 1.0 / _own(e, zc), 0.0)
+    keep = (e.min(axis=1) >= trim) & (_own(e, zc) > 0)
+    with np.errstate(divide="ignore"):
+        w = np.where(keep, 1.0 / _own(e, zc), 0.0)
     if stabilise:
         share = np.bincount(zc[keep], minlength=e.shape[1]) / keep.sum()
         w = w * share[zc]

@@ -38,9 +38,12 @@ BALANCE_COLUMNS = [
     "mean_weighted", "is_reference", "n_residents", "n_level",
 ]
 SUMMARY_COLUMNS = [
-    "care_model", "n_residents", "effective_sample_size", "weight_min", "weight_max",
-    "ps_own_min", "ps_own_max", "method", "converged",
+    "care_model", "n_residents", "n_no_overlap", "effective_sample_size", "weight_min",
+    "weight_max", "ps_own_min", "ps_own_max", "method", "converged",
 ]
+#: A propensity score below this for some care model: the resident has no counterpart
+#: there (positivity fails, e.g. a covariate separates care models) and gets weight 0.
+NO_OVERLAP = 1e-10
 OVERLAP_COLUMNS = ["score_of", "care_model", "bin_low", "bin_high", "residents"]
 
 
@@ -151,10 +154,16 @@ def make_weights(
     assert names[0] == INTERCEPT
     fit = fit_multinom(z, x, n_classes=len(models))
     ps = multinom_probabilities(x, fit.coef)
+    if fit.infinite.any():
+        diverging = sorted({names[j] for j in np.flatnonzero(fit.infinite.any(axis=1))})
+        log.warning("propensity model: separation in %s: some residents have no counterpart "
+                    "in another care model and get weight 0", diverging)
+    no_overlap = ps.min(axis=1) < NO_OVERLAP
     if method == "overlap":
         w = overlap_weights(ps, z)
     else:
-        w = ipw_weights(ps, z, stabilise=stabilise, trim=trim)
+        w = ipw_weights(ps, z, stabilise=stabilise, trim=max(trim, NO_OVERLAP))
+    w = np.where(no_overlap, 0.0, w)
     log.info("propensity model: %d residents, %d care models, %d columns, %d Newton steps%s",
              len(z), len(models), x.shape[1], fit.n_iter,
              "" if fit.converged else " (NOT converged)")
@@ -191,6 +200,7 @@ def make_weights(
     summary = pd.DataFrame({
         "care_model": models,
         "n_residents": n_model,
+        "n_no_overlap": np.bincount(z, weights=no_overlap, minlength=len(models)).astype(int),
         "effective_sample_size": ess,
         "weight_min": [w[z == k].min() for k in range(len(models))],
         "weight_max": [w[z == k].max() for k in range(len(models))],
