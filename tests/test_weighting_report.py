@@ -9,7 +9,7 @@ import pandas as pd
 from optimal_analysis.care_models import CareModels
 from optimal_analysis.figures.published import plot_published
 from optimal_analysis.regions import REGION_COLUMNS
-from optimal_analysis.report.fairness import fairness_intro, fairness_tables
+from optimal_analysis.report.fairness import FAIRNESS_DISPLAYS, fairness_comparison, fairness_intro
 
 CONFIG = {"care_models": ["dedicated_team", "usual_care"], "reference_care_model": "usual_care",
           "care_model_labels": {"dedicated_team": "Team", "usual_care": "Usual care"},
@@ -38,10 +38,14 @@ def test_intro_states_balance_e_values_and_that_regions_cannot_be_separated():
     assert "risk ratio of 2.21 each" in text and "a risk ratio of 1.46 each would do" in text
     assert "region and care model cannot be separated" in text
     assert "weights as fixed" in text
-    shown = fairness_tables(_tables(pd.DataFrame(columns=REGION_COLUMNS)), CONFIG)
-    comparison = next(t for t in shown if t["name"] == "weighted_vs_adjusted")
+    tables = _tables(pd.DataFrame(columns=REGION_COLUMNS))
+    (comparison,) = fairness_comparison(tables, CONFIG)
     assert comparison["rows"][0][3:] == ["0.700 (0.550 to 0.900)", "0.720 (0.500 to 1.04)",
                                          "2.12 / 1.00"]
+    regions = FAIRNESS_DISPLAYS["region_effects"](tables["region_effects"], CONFIG)
+    assert regions["rows"] == [] and "cannot be separated" in regions["note"]
+    balance = FAIRNESS_DISPLAYS["balance"](tables["balance"], CONFIG)
+    assert balance["rows"] == [["age", "0.42", "0.03"]]
     fig = plot_published("region_forest", {"region_effects": pd.DataFrame(
         columns=REGION_COLUMNS)}, care_models=CONFIG["care_models"])
     assert "cannot be separated" in fig.axes[0].texts[0].get_text()

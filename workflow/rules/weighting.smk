@@ -10,8 +10,8 @@ rule weighting:
     input:
         cohort=R("interim/cohort.parquet"),
     output:
-        weights=R("interim/weights.parquet"),
         **{t: R(f"tables/{t}.csv") for t in WEIGHTING_TABLES},
+        weights=R("interim/weights.parquet"),
     log:
         R("logs/weighting.log"),
     benchmark:

@@ -154,26 +154,6 @@ def _baseline_percent(t: pd.DataFrame) -> dict[str, pd.Series]:
     return {"percent": percent, "smd": t["smd"].where(~categorical, smd)}
 
 
-def _balance_from_rounded(t: pd.DataFrame) -> dict[str, pd.Series]:
-    """balance: proportions (level other than ``mean``) from the rounded counts, and their
-    SMDs, crude and weighted, with the denominator from those proportions (the exact
-    ones would give the counts back); means of continuous covariates are kept."""
-    binary = t["level"].astype(str) != "mean"
-    p = (t["n_level"].astype(float) / t["n_residents"].astype(float)).where(binary)
-    ref = t["is_reference"].astype(str).str.lower().isin(["true", "1"])
-    key = pd.Series(list(zip(t["covariate"], t["level"], strict=True)), index=t.index)
-    p_ref = key.map(p[ref].set_axis(key[ref]))
-    w = pd.to_numeric(t["mean_weighted"], errors="coerce")
-    w_ref = key.map(w[ref].set_axis(key[ref]))
-    den = np.sqrt((p * (1 - p) + p_ref * (1 - p_ref)) / 2)
-    keep = ~binary | ref
-    return {
-        "mean_crude": t["mean_crude"].where(~binary, p),
-        "smd_crude": t["smd_crude"].where(keep, (p - p_ref) / den),
-        "smd_weighted": t["smd_weighted"].where(keep, (w - w_ref) / den),
-    }
-
-
 def _service_use_ratios(t: pd.DataFrame) -> dict[str, pd.Series]:
     return {
         "percent_with_any": 100.0
@@ -274,22 +254,13 @@ TABLE_SPECS: dict[str, TableSpec] = {
         secondary=(SecondaryGroup("rows", ("region", "table")),),
         exempt={"table": frozenset({"care_homes"})},
     ),
-    # weighting and regions stages (issue 17)
-    "balance": TableSpec(
-        counts=("n_residents", "n_level"),
-        derived={"mean_crude": ("n_level",), "smd_crude": ("mean_crude",),
-                 "smd_weighted": ("mean_crude",)},
-        derived_primary={c: ("n_residents",) for c in ("mean_crude", "mean_weighted")},
-        recompute=_balance_from_rounded,
-    ),
-    "weighting_summary": TableSpec(
-        counts=("n_residents", "n_no_overlap"),
-        derived_primary={"effective_sample_size": ("n_residents",)},
-    ),
-    "ps_overlap": TableSpec(
-        counts=("residents",),
-        secondary=(SecondaryGroup("residents", ("score_of", "care_model")),),
-    ),
+    # weighting and regions stages: report/balance.py
+    "balance": TableSpec(counts=("n_residents", "n_level"), derived=BALANCE_DERIVED,
+                         derived_primary=BALANCE_PRIMARY, recompute=balance_from_rounded),
+    "weighting_summary": TableSpec(counts=("n_residents", "n_no_overlap"),
+                                   derived_primary={"effective_sample_size": ("n_residents",)}),
+    "ps_overlap": TableSpec(counts=("residents",), secondary=(
+        SecondaryGroup("residents", ("score_of", "care_model")),)),
     "region_effects": TableSpec(counts=("n_residents",)),
     "cohort_summary": TableSpec(
         counts=("residents", "deaths"),

@@ -20,35 +20,17 @@ from optimal_analysis.tidy import MARKER
 
 __all__ = [
     "FAIRNESS",
-    "FAIRNESS_CAPTIONS",
+    "FAIRNESS_DISPLAYS",
     "FAIRNESS_TABLES",
     "FAIRNESS_TITLE",
+    "fairness_comparison",
     "fairness_intro",
-    "fairness_tables",
 ]
 
 FAIRNESS = "fairness"
 FAIRNESS_TITLE = "How fair is the comparison?"
-#: Published tables the section reads.
-FAIRNESS_TABLES = ["balance", "weighting_summary", "rate_ratios", "hazard_ratios",
-                   "region_effects"]
-FAIRNESS_CAPTIONS = {
-    "love_plot": (
-        "Standardised mean differences against the reference care model before (open) and "
-        "after (filled) propensity-score weighting; |SMD| below 0.1 (dashed) is usually read "
-        "as balanced. Categories from the published rounded counts."
-    ),
-    "ps_overlap": (
-        "Overlap: the distribution of each care model's propensity score among the residents "
-        "of each care model (binned, published counts). Where a care model's residents "
-        "cover a range the others do not, no weighting can compare them there."
-    ),
-    "region_forest": (
-        "Adjusted rate ratio within each region that has the care model and the reference, "
-        "the pooled random-effects (REML) estimate and its 95% prediction interval (grey): "
-        "the range expected for the effect in a new region."
-    ),
-}
+#: Published tables the section shows (and reads: rate_ratios and hazard_ratios too).
+FAIRNESS_TABLES = ["balance", "weighting_summary", "region_effects"]
 
 WEIGHTS_NOTE = (
     "Weighted models treat the weights as fixed: the uncertainty of the estimated propensity "
@@ -80,7 +62,8 @@ def _evalue_sentences(tables: Mapping[str, pd.DataFrame], label) -> list[str]:
          "admission"),
     ]:
         t = tables.get(name)
-        if t is None or "e_value" not in t.columns:
+        if t is None or not {"outcome", "model", "adjustment", "term", "e_value",
+                             "e_value_ci"} <= set(t.columns):
             continue
         rows = _main_rows(t, outcome, model)
         rows = rows[rows["adjustment"] == "adjusted"]
@@ -150,7 +133,8 @@ def fairness_intro(tables: Mapping[str, pd.DataFrame], config: Mapping[str, Any]
         "residents on the measured covariates. Unmeasured differences remain."
     ]
     bal = tables.get("balance")
-    if bal is not None and not bal.empty:
+    if bal is not None and not bal.empty and {"is_reference", "smd_crude",
+                                               "smd_weighted"} <= set(bal.columns):
         other = bal[~_is_true(bal["is_reference"])]
         crude, weighted = _num(other["smd_crude"]).abs(), _num(other["smd_weighted"]).abs()
         if crude.notna().any() and weighted.notna().any():
@@ -161,7 +145,7 @@ def fairness_intro(tables: Mapping[str, pd.DataFrame], config: Mapping[str, Any]
                    "; some imbalance remains, see the table.")
             )
     summary = tables.get("weighting_summary")
-    if summary is not None and not summary.empty:
+    if summary is not None and not summary.empty and "converged" in summary.columns:
         lost = _num(summary["n_no_overlap"]).fillna(0).sum() if "n_no_overlap" in summary \
             else 0
         if lost > 0 or not _is_true(summary["converged"]).all():
@@ -195,7 +179,7 @@ def _balance_display(t: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, An
             row += [fmt_number(c, "smd"), fmt_number(w, "smd")]
         rows.append(row)
     columns = [""] + [f"{cm.label(m)}: {k}" for m in others for k in ("unweighted", "weighted")]
-    return {"name": "balance", "title": "Balance: standardised mean differences against the "
+    return {"title": "Balance: standardised mean differences against the "
             "reference, before and after weighting", "columns": columns, "rows": rows,
             "note": "Means for numbers, proportions for categories (from rounded counts); "
             "the SD in the denominator is that of the unweighted groups."}
@@ -207,7 +191,8 @@ def _comparison_display(tables: Mapping[str, pd.DataFrame], config) -> dict[str,
     for name, models in [("rate_ratios", ["poisson", "negbin"]),
                          ("hazard_ratios", ["cox", "fine_gray"])]:
         t = tables.get(name)
-        if t is None:
+        if t is None or not {"outcome", "model", "adjustment", "term", "e_value",
+                             "e_value_ci"} <= set(t.columns):
             continue
         for outcome in dict.fromkeys(t["outcome"]):
             for model in models:
@@ -247,7 +232,7 @@ def _summary_display(t: pd.DataFrame, config) -> dict[str, Any]:
              fmt_number(r.effective_sample_size, "int"),
              f"{fmt_number(r.weight_min)} to {fmt_number(r.weight_max)}"]
             for r in t.itertuples()]
-    return {"name": "weighting_summary", "title": "Residents and effective sample size after "
+    return {"title": "Residents and effective sample size after "
             "weighting", "columns": ["Care model", "Residents (complete cases)",
                                      "Effective sample size", "Weights"],
             "rows": rows, "note": "Effective sample size (sum of weights)² / sum of squared "
@@ -256,6 +241,10 @@ def _summary_display(t: pd.DataFrame, config) -> dict[str, Any]:
 
 def _regions_display(t: pd.DataFrame, config) -> dict[str, Any]:
     label = care_models_of(config).label
+    if t.empty:
+        return {"title": "Adjusted rate ratio by region", "columns": [], "rows": [],
+                "note": "No region has residents of both the reference and another care "
+                "model: region and care model cannot be separated, so nothing is shown."}
     rows = []
     for r in t.itertuples():
         pi = (f"{fmt_number(r.pi_low)} to {fmt_number(r.pi_high)}"
@@ -265,23 +254,24 @@ def _regions_display(t: pd.DataFrame, config) -> dict[str, Any]:
                      f"{fmt_number(r.conf_high)})", pi,
                      fmt_number(r.i2, "pct") if r.region == "pooled" else "",
                      fmt_number(r.n_residents, "int")])
-    return {"name": "region_effects", "title": "Adjusted rate ratio by region and pooled",
+    return {"title": "Adjusted rate ratio by region and pooled",
             "columns": ["Outcome", "Care model", "Region", "Rate ratio (95% CI)",
                         "95% prediction interval", "I² (%)", "Residents"],
             "rows": rows, "note": "Poisson, care model and covariates, within each region "
             "(cluster-robust by care home); pooled by REML random-effects meta-analysis."}
 
 
-def fairness_tables(tables: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) -> list[dict]:
-    """Display tables of the section (the report template's table dicts)."""
-    out = []
-    if "balance" in tables and not tables["balance"].empty:
-        out.append(_balance_display(tables["balance"], config))
-    if "weighting_summary" in tables:
-        out.append(_summary_display(tables["weighting_summary"], config))
+#: Displays of the section's own tables (report.render.TABLE_DISPLAYS).
+FAIRNESS_DISPLAYS = {
+    "balance": _balance_display,
+    "weighting_summary": _summary_display,
+    "region_effects": _regions_display,
+}
+
+
+def fairness_comparison(tables: Mapping[str, pd.DataFrame],
+                        config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The section's table built from two others: regression-adjusted and weighted rate and
+    hazard ratios side by side with the weighted rows' E-values ([] if none)."""
     comparison = _comparison_display(tables, config)
-    if comparison is not None:
-        out.append(comparison)
-    if "region_effects" in tables and not tables["region_effects"].empty:
-        out.append(_regions_display(tables["region_effects"], config))
-    return out
+    return [] if comparison is None else [comparison]

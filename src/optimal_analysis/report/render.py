@@ -282,8 +282,8 @@ def render_report(
         absent = [t for t in wanted.tables if t not in tables] + [
             f for f in wanted.figures if f not in figures
         ]
-        if sid == FAIRNESS:  # its own displays and text (report/fairness.py)
-            shown_tables = fairness_tables(tables, config)
+        if sid == FAIRNESS:  # text and a table drawn from several tables (report/fairness.py)
+            shown_tables += fairness_comparison(tables, config)
         if absent:
             logger.warning("report section %s: inputs not produced: %s", sid, absent)
         later = [t for t in shown_tables if t["name"] not in MAIN_TABLES]

@@ -191,7 +191,7 @@ def fit_multinom(
         log.warning("fit_multinom: no convergence in %d Newton steps (last step %.3g)",
                     n_iter, np.max(np.abs(step)))
     try:
-        cov = np.linalg.inv(info)
+        cov = np.asarray(np.linalg.inv(info), dtype=np.float64)
     except np.linalg.LinAlgError:
         cov = np.full_like(info, np.nan)
     return MultinomFit(coef=b, cov=cov, loglik=ll, n_iter=n_iter, converged=converged,

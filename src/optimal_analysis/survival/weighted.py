@@ -120,6 +120,7 @@ def weighted_hazard_ratios(
                     censoring_group=data["region"].astype(str).to_numpy()[keep],
                 )
             idx = [terms.index(m) for m in present]
+            assert fit.robust_cov is not None  # clustered fit
             rows.loc[idx, "estimate"] = np.exp(fit.coef)
             rows.loc[idx, "std_error"] = np.sqrt(np.diag(fit.robust_cov))
             rows.loc[idx, "converged"] = fit.converged & ~fit.infinite
