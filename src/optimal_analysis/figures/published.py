@@ -162,6 +162,25 @@ PUBLISHED_FIGURES: dict[str, PublishedFigure] = {
         "Probability that the scheme's total cost (NHS plus running cost) is below the "
         "reference model's, against what the scheme costs to run per resident-year; dots "
         "mark today's running cost, dotted lines the break-even running cost."),
+    # weighting and regions stages (figures/weighting.py)
+    "love_plot": PublishedFigure(
+        ("balance",),
+        lambda t, cm: _figure_of(plot_love(t["balance"], care_models=cm)),
+        "Standardised mean differences against the reference care model before (open) and "
+        "after (filled) propensity-score weighting; |SMD| below 0.1 (dashed) is usually read "
+        "as balanced. Proportions from the published rounded counts."),
+    "ps_overlap": PublishedFigure(
+        ("ps_overlap",),
+        lambda t, cm: plot_ps_overlap(t["ps_overlap"], care_models=cm),
+        "Overlap: the distribution of each care model's propensity score among the residents "
+        "of each care model (binned, published counts). Where a care model's residents cover "
+        "a range the others do not, no weighting can compare them there."),
+    "region_forest": PublishedFigure(
+        ("region_effects",),
+        lambda t, cm: _figure_of(plot_region_forest(t["region_effects"], care_models=cm)),
+        "Adjusted rate ratio within each region that has the care model and the reference, "
+        "the pooled random-effects (REML) estimate and its 95% prediction interval (grey): the "
+        "range expected for the effect in a new region."),
 }
 #: Figure name -> the published tables it is drawn from.
 FIGURE_TABLES: dict[str, tuple[str, ...]] = {k: f.tables for k, f in PUBLISHED_FIGURES.items()}

@@ -1,6 +1,8 @@
-"""Disclosure of balance.csv (weighting stage): what its published copy recomputes.
+"""Disclosure of the weighting and regions tables: their specs, and what balance.csv's
+published copy recomputes.
 
-Used by the ``balance`` spec of :data:`optimal_analysis.report.disclosure.TABLE_SPECS`.
+:data:`WEIGHTING_SPECS` holds the arguments of their
+:class:`optimal_analysis.report.disclosure.TableSpec` entries (that module builds them).
 A category's exact proportion next to rounded counts gives the counts back, and so does
 an SMD whose denominator uses the exact proportions; both are recomputed here from the
 rounded counts. Means of numbers and weighted proportions are kept.
@@ -8,10 +10,21 @@ rounded counts. Means of numbers and weighted proportions are kept.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["BALANCE_DERIVED", "BALANCE_PRIMARY", "balance_from_rounded"]
+__all__ = ["BALANCE_DERIVED", "BALANCE_PRIMARY", "WEIGHTING_SPECS", "balance_from_rounded"]
+
+
+@dataclass(frozen=True)
+class _Group:
+    """A secondary-suppression group (the fields of ``disclosure.SecondaryGroup``)."""
+
+    count: str
+    by: tuple[str, ...]
 
 #: Statistics suppressed with the level's count (a category's proportion and its SMDs).
 BALANCE_DERIVED = {"mean_crude": ("n_level",), "smd_crude": ("mean_crude",),
@@ -38,3 +51,16 @@ def balance_from_rounded(t: pd.DataFrame) -> dict[str, pd.Series]:
         "smd_crude": t["smd_crude"].where(keep, (p - p_ref) / den),
         "smd_weighted": t["smd_weighted"].where(keep, (w - w_ref) / den),
     }
+
+
+#: Table name -> arguments of its TableSpec (report.disclosure.TABLE_SPECS).
+WEIGHTING_SPECS: dict[str, dict[str, Any]] = {
+    "balance": {"counts": ("n_residents", "n_level"), "derived": BALANCE_DERIVED,
+                "derived_primary": BALANCE_PRIMARY, "recompute": balance_from_rounded},
+    "weighting_summary": {"counts": ("n_residents", "n_no_overlap"),
+                          "derived_primary": {"effective_sample_size": ("n_residents",)}},
+    # bins of one score and care model add up to the care model's residents
+    "ps_overlap": {"counts": ("residents",),
+                   "secondary": (_Group("residents", ("score_of", "care_model")),)},
+    "region_effects": {"counts": ("n_residents",)},
+}

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from optimal_analysis.report.balance import WEIGHTING_SPECS
 from optimal_analysis.report.economics_rounding import ECONOMICS_STATS, round_economics
 from optimal_analysis.report.economics_rounding import SUPPRESSED_WITH as _BOTH
 from optimal_analysis.report.rounding import (
@@ -254,14 +255,7 @@ TABLE_SPECS: dict[str, TableSpec] = {
         secondary=(SecondaryGroup("rows", ("region", "table")),),
         exempt={"table": frozenset({"care_homes"})},
     ),
-    # weighting and regions stages: report/balance.py
-    "balance": TableSpec(counts=("n_residents", "n_level"), derived=BALANCE_DERIVED,
-                         derived_primary=BALANCE_PRIMARY, recompute=balance_from_rounded),
-    "weighting_summary": TableSpec(counts=("n_residents", "n_no_overlap"),
-                                   derived_primary={"effective_sample_size": ("n_residents",)}),
-    "ps_overlap": TableSpec(counts=("residents",), secondary=(
-        SecondaryGroup("residents", ("score_of", "care_model")),)),
-    "region_effects": TableSpec(counts=("n_residents",)),
+    **{name: TableSpec(**kw) for name, kw in WEIGHTING_SPECS.items()},  # report/balance.py
     "cohort_summary": TableSpec(
         counts=("residents", "deaths"),
         derived={"person_years": ("residents",), "median_follow_up_days": ("residents",)},

@@ -19,12 +19,13 @@ from optimal_analysis.report.tables import care_models_of, fmt_number
 from optimal_analysis.tidy import MARKER
 
 __all__ = [
+    "EMPTY_REGIONS",
     "FAIRNESS",
     "FAIRNESS_DISPLAYS",
     "FAIRNESS_TABLES",
     "FAIRNESS_TITLE",
-    "fairness_comparison",
-    "fairness_intro",
+    "INTRO",
+    "fairness_text",
 ]
 
 FAIRNESS = "fairness"
@@ -32,6 +33,19 @@ FAIRNESS_TITLE = "How fair is the comparison?"
 #: Published tables the section shows (and reads: rate_ratios and hazard_ratios too).
 FAIRNESS_TABLES = ["balance", "weighting_summary", "region_effects"]
 
+INTRO = (
+    "Homes chose or were given their care model, and residents differ between them. "
+    "Propensity scores from a multinomial logistic model of care model on the covariates give "
+    "weights (config weighting: generalised overlap weights by default, Li and Li 2019, which "
+    "target the residents who could plausibly have had any of the care models) with which the "
+    "care models are compared as if they had the same mix of residents on the measured "
+    "covariates. Unmeasured differences remain; the E-values say how strong they would have "
+    "to be."
+)
+EMPTY_REGIONS = (
+    "No region has residents of both the reference and another care model: region and care "
+    "model cannot be separated, so no between-region comparison is shown."
+)
 WEIGHTS_NOTE = (
     "Weighted models treat the weights as fixed: the uncertainty of the estimated propensity "
     "scores is not carried into the standard errors, which for inverse-probability weights "
@@ -119,19 +133,11 @@ def registry_label(outcome: str) -> str:
     return registry.label(outcome).lower()
 
 
-def fairness_intro(tables: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) -> str:
-    """The section's text: what weighting does, balance achieved, E-values, heterogeneity."""
+def fairness_text(tables: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) -> list[str]:
+    """The section's sentences: balance reached, residents without counterparts, adjusted
+    beside weighted estimates, one E-value sentence per main result, heterogeneity."""
     label = care_models_of(config).label
-    method = config.get("weighting", {}).get("method", "overlap")
-    what = ("generalised overlap weights (Li and Li 2019), which target the residents who "
-            "could plausibly have had any of the care models" if method == "overlap" else
-            "inverse-probability weights")
-    text = [
-        "Homes chose or were given their care model, and residents differ between them. "
-        "Propensity scores from a multinomial logistic model of care model on the covariates "
-        f"give {what}; with them the care models are compared as if they had the same mix of "
-        "residents on the measured covariates. Unmeasured differences remain."
-    ]
+    text = []
     bal = tables.get("balance")
     if bal is not None and not bal.empty and {"is_reference", "smd_crude",
                                                "smd_weighted"} <= set(bal.columns):
@@ -155,12 +161,16 @@ def fairness_intro(tables: Mapping[str, pd.DataFrame], config: Mapping[str, Any]
                 "they get no weight, and the weighted results describe the residents who do "
                 "have counterparts."
             )
+    text += _weighted_sentences(tables, label)
     text += _evalue_sentences(tables, label)
     het = _heterogeneity_sentence(tables, label)
     if het:
         text.append(het)
-    text.append(WEIGHTS_NOTE)
-    return " ".join(text)
+    text.append(WEIGHTS_NOTE + " The weighted (adjusted) cumulative incidence curves are in the "
+                "analyst's tables/cumulative_incidence.csv (adjustment = weighted); they are not "
+                "published, because published curves are recomputed from rounded counts and "
+                "weighted curves have none.")
+    return text
 
 
 def _balance_display(t: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -185,45 +195,30 @@ def _balance_display(t: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, An
             "the SD in the denominator is that of the unweighted groups."}
 
 
-def _comparison_display(tables: Mapping[str, pd.DataFrame], config) -> dict[str, Any] | None:
-    label = care_models_of(config).label
-    rows = []
-    for name, models in [("rate_ratios", ["poisson", "negbin"]),
-                         ("hazard_ratios", ["cox", "fine_gray"])]:
+def _ci(r: Any) -> str:
+    if MARKER in (str(r.estimate), str(r.conf_low), str(r.conf_high)):
+        return MARKER
+    return f"{fmt_number(r.estimate)} ({fmt_number(r.conf_low)} to {fmt_number(r.conf_high)})"
+
+
+def _weighted_sentences(tables: Mapping[str, pd.DataFrame], label) -> list[str]:
+    """Adjusted beside weighted, for the main results (emergency admissions: Poisson rate
+    ratio, person-years; cause-specific Cox hazard ratio)."""
+    out = []
+    for name, model, what in [("rate_ratios", "poisson", "rate ratio"),
+                              ("hazard_ratios", "cox", "hazard ratio of first admission")]:
         t = tables.get(name)
-        if t is None or not {"outcome", "model", "adjustment", "term", "e_value",
-                             "e_value_ci"} <= set(t.columns):
+        if t is None or not {"outcome", "model", "adjustment", "term", "estimate", "conf_low",
+                             "conf_high"} <= set(t.columns):
             continue
-        for outcome in dict.fromkeys(t["outcome"]):
-            for model in models:
-                sub = _main_rows(t, outcome, model)
-                for term in dict.fromkeys(sub["term"]):
-                    by = {r.adjustment: r for r in sub[sub["term"] == term].itertuples()}
-                    if "weighted" not in by:
-                        continue
-
-                    def ci(r):
-                        if r is None or MARKER in (str(r.estimate), str(r.conf_low)):
-                            return MARKER if r is not None else ""
-                        return (f"{fmt_number(r.estimate)} ({fmt_number(r.conf_low)} to "
-                                f"{fmt_number(r.conf_high)})")
-
-                    w = by["weighted"]
-                    rows.append([registry_label(outcome), model.replace("_", " "), label(term),
-                                 ci(by.get("adjusted")), ci(w),
-                                 f"{fmt_number(w.e_value)} / {fmt_number(w.e_value_ci)}"])
-    if not rows:
-        return None
-    return {"name": "weighted_vs_adjusted", "title": "Regression-adjusted and weighted "
-            "estimates against the reference care model", "columns": [
-                "Outcome", "Model", "Care model", "Adjusted (95% CI)", "Weighted (95% CI)",
-                "E-value of weighted estimate / CI"],
-            "rows": rows, "note": "Rate ratios (Poisson, negative binomial; person-years) and "
-            "hazard ratios (cause-specific Cox, Fine–Gray); normal-theory 95% CIs, "
-            "cluster-robust by care home. " + WEIGHTS_NOTE + " The weighted (adjusted) "
-            "cumulative incidence curves are in the analyst's tables/cumulative_incidence.csv "
-            "(adjustment = weighted); they are not published, because published curves are "
-            "recomputed from rounded counts and weighted curves have none."}
+        sub = _main_rows(t, "emergency_admission", model)
+        for term in dict.fromkeys(sub["term"]):
+            by = {r.adjustment: r for r in sub[sub["term"] == term].itertuples()}
+            if "weighted" in by and "adjusted" in by:
+                out.append(f"{label(term)}, emergency admission {what}: regression-adjusted "
+                           f"{_ci(by['adjusted'])}, propensity-score weighted "
+                           f"{_ci(by['weighted'])}.")
+    return out
 
 
 def _summary_display(t: pd.DataFrame, config) -> dict[str, Any]:
@@ -243,8 +238,7 @@ def _regions_display(t: pd.DataFrame, config) -> dict[str, Any]:
     label = care_models_of(config).label
     if t.empty:
         return {"title": "Adjusted rate ratio by region", "columns": [], "rows": [],
-                "note": "No region has residents of both the reference and another care "
-                "model: region and care model cannot be separated, so nothing is shown."}
+                "note": EMPTY_REGIONS}
     rows = []
     for r in t.itertuples():
         pi = (f"{fmt_number(r.pi_low)} to {fmt_number(r.pi_high)}"
@@ -267,11 +261,3 @@ FAIRNESS_DISPLAYS = {
     "weighting_summary": _summary_display,
     "region_effects": _regions_display,
 }
-
-
-def fairness_comparison(tables: Mapping[str, pd.DataFrame],
-                        config: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The section's table built from two others: regression-adjusted and weighted rate and
-    hazard ratios side by side with the weighted rows' E-values ([] if none)."""
-    comparison = _comparison_display(tables, config)
-    return [] if comparison is None else [comparison]

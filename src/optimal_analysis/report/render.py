@@ -28,7 +28,7 @@ import jinja2
 import pandas as pd
 
 from optimal_analysis.report import economics as economics_section
-from optimal_analysis.report import narrative
+from optimal_analysis.report import fairness, narrative
 from optimal_analysis.report.findings import key_findings
 from optimal_analysis.report.methods import compute_caveats, make_methods
 from optimal_analysis.report.tables import TABLE_TITLES, care_models_of, display_table
@@ -58,6 +58,7 @@ SECTION_TITLES: dict[str, str] = {
     "admissions": "Emergency admissions and other hospital use",
     "costs": "NHS costs",
     "survival": "Time to first admission and survival",
+    fairness.FAIRNESS: fairness.FAIRNESS_TITLE,
     "service_use": "NHS service use",
     "data": "The question and the data",
     "residents": "Who the residents are",
@@ -73,11 +74,12 @@ SECTION_TEXT: dict[str, Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]]
     "admissions": narrative.admissions_text,
     "survival": narrative.survival_text,
     "data": narrative.data_text,
+    fairness.FAIRNESS: fairness.fairness_text,
 }
 
 #: Tables shown in their own section (short, and the section's point); every other table
 #: of a section is shown in the appendix, under the section's heading.
-MAIN_TABLES: set[str] = {"economics"}
+MAIN_TABLES: set[str] = {"economics", "balance"}
 
 #: Why a table has no rows, said in one line in its place (else a generic line).
 EMPTY_TABLE_REASONS = {
@@ -86,6 +88,7 @@ EMPTY_TABLE_REASONS = {
     "standardised_rates": "No standardised rates: no adjusted model could be fitted in this run.",
     "hazard_ratios": "No hazard ratios: no model could be fitted in this run.",
     "ph_tests": "No proportional-hazards tests: no Cox model could be fitted in this run.",
+    "region_effects": fairness.EMPTY_REGIONS,
 }
 
 #: Table name -> its display ``(table, config) -> {"columns", "rows", "note"[, "title"]}``
@@ -95,10 +98,12 @@ EMPTY_TABLE_REASONS = {
 #: displays here, its heading to :data:`SECTION_TITLES` and its introduction to ``_INTRO``.
 TABLE_DISPLAYS: dict[str, Callable[[pd.DataFrame, Mapping[str, Any]], dict[str, Any]]] = {
     "economics": economics_section.display_economics,
+    **fairness.FAIRNESS_DISPLAYS,
 }
 
 _INTRO = {
     "economics": economics_section.INTRO,
+    fairness.FAIRNESS: fairness.INTRO,
     "data": "How do different models of NHS support for care homes compare in the NHS services "
     "older residents use, what those services cost, and how often residents are admitted to "
     "hospital as an emergency? Residents are followed from entry until death, moving out or the "
@@ -282,8 +287,6 @@ def render_report(
         absent = [t for t in wanted.tables if t not in tables] + [
             f for f in wanted.figures if f not in figures
         ]
-        if sid == FAIRNESS:  # text and a table drawn from several tables (report/fairness.py)
-            shown_tables += fairness_comparison(tables, config)
         if absent:
             logger.warning("report section %s: inputs not produced: %s", sid, absent)
         later = [t for t in shown_tables if t["name"] not in MAIN_TABLES]
