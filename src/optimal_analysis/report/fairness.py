@@ -205,8 +205,9 @@ def _weighted_sentences(tables: Mapping[str, pd.DataFrame], label) -> list[str]:
     """Adjusted beside weighted, for the main results (emergency admissions: Poisson rate
     ratio, person-years; cause-specific Cox hazard ratio)."""
     out = []
-    for name, model, what in [("rate_ratios", "poisson", "rate ratio"),
-                              ("hazard_ratios", "cox", "hazard ratio of first admission")]:
+    for name, model, what in [("rate_ratios", "poisson", "emergency admission rate ratio"),
+                              ("hazard_ratios", "cox",
+                               "hazard ratio of first emergency admission")]:
         t = tables.get(name)
         if t is None or not {"outcome", "model", "adjustment", "term", "estimate", "conf_low",
                              "conf_high"} <= set(t.columns):
@@ -215,7 +216,7 @@ def _weighted_sentences(tables: Mapping[str, pd.DataFrame], label) -> list[str]:
         for term in dict.fromkeys(sub["term"]):
             by = {r.adjustment: r for r in sub[sub["term"] == term].itertuples()}
             if "weighted" in by and "adjusted" in by:
-                out.append(f"{label(term)}, emergency admission {what}: regression-adjusted "
+                out.append(f"{label(term)}, {what}: regression-adjusted "
                            f"{_ci(by['adjusted'])}, propensity-score weighted "
                            f"{_ci(by['weighted'])}.")
     return out
