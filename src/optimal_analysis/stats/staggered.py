@@ -137,10 +137,23 @@ def _counterfactual(fit: FEPoissonFit, home_used, month_used, eta_used, home, mo
     """
     gamma = _month_effects(fit, max(int(month_used.max()), int(month.max())) + 1)
     n_h = int(max(home_used.max(), home.max())) + 1
-    alpha = np.log(np.bincount(home_used, weights=fit.mu, minlength=n_h)
-                   / np.bincount(home_used, weights=np.exp(eta_used + gamma[month_used]),
-                                 minlength=n_h))
+    with np.errstate(divide="ignore", invalid="ignore"):  # homes outside the fit: unused
+        alpha = np.log(np.bincount(home_used, weights=fit.mu, minlength=n_h)
+                       / np.bincount(home_used, weights=np.exp(eta_used + gamma[month_used]),
+                                     minlength=n_h))
     return np.exp(alpha[home] + gamma[month] + eta)
+
+
+def _unanchored(y: np.ndarray, anchor: np.ndarray, key: np.ndarray, member: np.ndarray):
+    """Rows of (group, cohort)s whose reference rows (``anchor``) have no events.
+
+    The cohort's cell parameters are then not identified apart from its homes'
+    effects (all of its reference counts are 0): the cohort is left out.
+    """
+    k = np.where(member, key, -1)
+    keys, inv = np.unique(k, return_inverse=True)
+    events = np.bincount(inv, weights=np.where(anchor, y, 0.0), minlength=keys.size)
+    return member & (events[inv] == 0)
 
 
 def _month_effects(fit: FEPoissonFit, n_months: int) -> np.ndarray:
@@ -184,6 +197,7 @@ def fit_etwfe(y, person_years, home, month, cohort, group, *, x=None, terms=()) 
     ctrl = np.zeros(n_t, dtype=bool)
     ctrl[np.unique(month[(cell < 0) & has_events])] = True
     keep = ~dead & ctrl[month]  # a month with no control home-month identifies no cell
+    keep &= ~_unanchored(y, keep & ~switched & (cohort >= 0), base, cohort >= 0)
     xc, levels = _cell_matrix(cell[keep])
     agg_of_cell = levels // (n_t + 1) // (n_t + 1)
     x_extra = (sparse.csr_matrix(np.asarray(x, dtype=float).reshape(y.size, -1))
@@ -225,7 +239,8 @@ def fit_event_study(y, person_years, home, month, cohort, group, *, window: int 
 
     Switched homes' rows with months from switch outside ``[-window, window]``
     are left out; never-switched homes are the controls; ``e = -1`` is the
-    reference (rate ratio 1, no interval). Cells without events are left out.
+    reference (rate ratio 1, no interval). Cells without events are left out, and so are
+    cohorts whose e = -1 months have no events (nothing anchors their cells).
 
     Returns
     -------
@@ -237,12 +252,13 @@ def fit_event_study(y, person_years, home, month, cohort, group, *, window: int 
     e = month - cohort
     sw = cohort >= 0
     keep = ~sw | ((e >= -window) & (e <= window))
-    in_cell = sw & (e != -1)
+    in_cell = sw & (e != -1) & (e >= -window) & (e <= window)
     n_e = 2 * window + 1
     cell = np.where(in_cell, (group * (month.max() + 1) + cohort) * n_e + (e + window), -1)
     cells, inv = np.unique(cell, return_inverse=True)
     zero = np.bincount(inv, weights=y) == 0
     keep &= ~(in_cell & zero[inv])
+    keep &= ~_unanchored(y, keep & sw & ~in_cell, group * (month.max() + 1) + cohort, sw)
     yk, hk, mk, ck = y[keep], home[keep], month[keep], cell[keep]
     xc, levels = _cell_matrix(ck)
     fit = fit_fepois(yk, np.log(np.asarray(person_years, dtype=float)[keep]), xc,
