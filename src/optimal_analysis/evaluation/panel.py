@@ -48,9 +48,16 @@ def home_periods(care_homes: pd.DataFrame, history: pd.DataFrame | None) -> pd.D
     hist["end_date"] = nxt - pd.Timedelta(days=1)
     plain = care_homes.loc[~care_homes["care_home_id"].isin(hist["care_home_id"]),
                            ["care_home_id", "care_model"]].astype(object)
-    plain = plain.assign(start_date=pd.NaT, end_date=pd.NaT)
-    return pd.concat([plain, hist], ignore_index=True).astype(
-        {"start_date": "datetime64[ns]", "end_date": "datetime64[ns]"})
+    out = pd.DataFrame({
+        "care_home_id": np.concatenate([plain["care_home_id"].to_numpy(object),
+                                        hist["care_home_id"].to_numpy(object)]),
+        "care_model": np.concatenate([plain["care_model"].to_numpy(object),
+                                      hist["care_model"].to_numpy(object)]),
+        "start_date": np.concatenate([np.full(len(plain), np.datetime64("NaT"), "datetime64[ns]"),
+                                      hist["start_date"].to_numpy("datetime64[ns]")]),
+        "end_date": np.concatenate([np.full(len(plain), np.datetime64("NaT"), "datetime64[ns]"),
+                                    hist["end_date"].to_numpy("datetime64[ns]")])})
+    return out
 
 
 def make_panel(cohort: pd.DataFrame, events: pd.DataFrame, care_homes: pd.DataFrame,
