@@ -23,6 +23,7 @@ include: "workflow/rules/costing.smk"
 include: "workflow/rules/economics.smk"
 include: "workflow/rules/survival.smk"
 include: "workflow/rules/describe.smk"
+include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/report.smk"
 
 

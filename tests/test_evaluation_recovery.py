@@ -15,7 +15,7 @@ from optimal_analysis.evaluation.design import estimation_frame, home_switches
 from optimal_analysis.evaluation.effects import make_scheme_effects
 from optimal_analysis.evaluation.panel import make_panel
 from optimal_analysis.synthetic import generate
-from optimal_analysis.synthetic_history import add_scheme_history
+from optimal_analysis.synthetic.history import add_scheme_history
 
 OUTCOME = "emergency_admission"
 

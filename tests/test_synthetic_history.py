@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from optimal_analysis.synthetic import generate
-from optimal_analysis.synthetic_history import add_scheme_history
+from optimal_analysis.synthetic.history import add_scheme_history
 
 
 @pytest.fixture(scope="module")

@@ -5,3 +5,7 @@ Home × month panel from the cohort and the care_model_history table
 study, regression-to-the-mean check and power (:mod:`optimal_analysis.stats.staggered`,
 :mod:`optimal_analysis.stats.did_power`).
 """
+
+from optimal_analysis.evaluation.stage import EVALUATION_TABLES, make_evaluation_tables
+
+__all__ = ["EVALUATION_TABLES", "make_evaluation_tables"]

@@ -26,7 +26,7 @@ Poisson "incidental parameters" result; Hausman, Hall & Griliches 1984), and
 :math:`I^{-1}` is the :math:`\\beta` block of the full inverse information.
 Groups with no events (:math:`n_h = 0`) have :math:`\\hat\\alpha_h = -\\infty`
 and carry no information on :math:`\\beta`: they are dropped, as R ``fixest``
-and Stata ``ppmlhdfe`` do.
+and Stata ``ppmlhdfe`` do; so are the rows of a month without events.
 
 Cluster-robust covariance:
 
@@ -178,6 +178,9 @@ def fit_fepois(
     grp_all = np.unique(np.asarray(absorb), return_inverse=True)[1].ravel()
     n_all = np.bincount(grp_all, weights=y)
     used = n_all[grp_all] > 0
+    if month is not None:  # a month without events: its effect is -inf, its rows uninformative
+        m_codes = np.unique(np.asarray(month), return_inverse=True)[1].ravel()
+        used &= (np.bincount(m_codes, weights=np.where(used, y, 0.0)) > 0)[m_codes]
     blocks, names = [], list(terms)
     if x is not None:
         xs = sparse.csr_matrix(x, dtype=float)

@@ -40,7 +40,10 @@ Notation: home :math:`i` switches to scheme (group) :math:`m` in month
   the controls (Sun & Abraham 2021, *J Econometrics* 225:175–199, in its
   Poisson form), aggregated over cohorts per :math:`e` as above; the
   pre-switch coefficients (:math:`e \\le -2`) are tested jointly by
-  :math:`W = b^\\top V_b^{-1} b`, :math:`F = W/q \\sim F(q, G-1)`.
+  :math:`W = b^\\top V_b^{-1} b`, :math:`F = W/q \\sim F(q, G-1)`; with as
+  many pre-switch months as switching homes or more (their cluster-robust
+  covariance is then near singular) the linear trend of the pre-switch
+  coefficients is tested instead (:math:`q = 1`).
 * :func:`fit_before_after` — the naive contrast in switched homes only:
   home effects and one after-switch indicator, no comparison homes.
 * :func:`fit_pre_period_ratio` — switched homes' rate in the months before
@@ -193,10 +196,10 @@ def fit_etwfe(y, person_years, home, month, cohort, group, *, x=None, terms=()) 
     cell = np.where(zero, base * (n_t + 1) + n_t, cell)
     cells, inv = np.unique(cell, return_inverse=True)
     dead = (cell >= 0) & (np.bincount(inv, weights=y) == 0)[inv]
-    has_events = np.bincount(home, weights=y)[home] > 0
-    ctrl = np.zeros(n_t, dtype=bool)
-    ctrl[np.unique(month[(cell < 0) & has_events])] = True
-    keep = ~dead & ctrl[month]  # a month with no control home-month identifies no cell
+    # A month whose control home-months have no events identifies neither its month
+    # effect nor its cells (ML: -inf and +inf): its rows are left out.
+    ctrl = np.bincount(month, weights=np.where(cell < 0, y, 0.0), minlength=n_t) > 0
+    keep = ~dead & ctrl[month]
     keep &= ~_unanchored(y, keep & ~switched & (cohort >= 0), base, cohort >= 0)
     xc, levels = _cell_matrix(cell[keep])
     agg_of_cell = levels // (n_t + 1) // (n_t + 1)
@@ -259,6 +262,8 @@ def fit_event_study(y, person_years, home, month, cohort, group, *, window: int 
     zero = np.bincount(inv, weights=y) == 0
     keep &= ~(in_cell & zero[inv])
     keep &= ~_unanchored(y, keep & sw & ~in_cell, group * (month.max() + 1) + cohort, sw)
+    ctrl = np.bincount(month, weights=np.where(keep & ~sw, y, 0.0), minlength=month.max() + 1)
+    keep &= (ctrl > 0)[month]  # months whose controls have no events identify nothing
     yk, hk, mk, ck = y[keep], home[keep], month[keep], cell[keep]
     xc, levels = _cell_matrix(ck)
     fit = fit_fepois(yk, np.log(np.asarray(person_years, dtype=float)[keep]), xc,
@@ -277,11 +282,18 @@ def fit_event_study(y, person_years, home, month, cohort, group, *, window: int 
         if pre.size == 0:
             rows.append((g, np.nan, 0, fit.n_clusters - 1, np.nan))
             continue
-        b = est[pre]
-        wald = float(b @ np.linalg.solve(v[np.ix_(pre, pre)], b))
-        f = wald / pre.size
-        rows.append((g, f, pre.size, fit.n_clusters - 1,
-                     float(stats.f.sf(f, pre.size, fit.n_clusters - 1))))
+        b, vb = est[pre], v[np.ix_(pre, pre)]
+        n_sw = np.unique(hk[fit.used][(ck[fit.used] >= 0)
+                                      & (lv_group[np.maximum(col, 0)] == g)]).size
+        if pre.size >= n_sw:
+            # More restrictions than switching homes: their cluster-robust covariance is
+            # near singular, so test the linear pre-switch trend instead (1 df).
+            e_pre = table["e"].to_numpy()[pre].astype(float)
+            c = (e_pre - e_pre.mean()) / np.sum((e_pre - e_pre.mean()) ** 2)
+            b, vb = np.array([c @ b]), np.array([[c @ vb @ c]])
+        f = float(b @ np.linalg.solve(vb, b)) / b.size
+        rows.append((g, f, b.size, fit.n_clusters - 1,
+                     float(stats.f.sf(f, b.size, fit.n_clusters - 1))))
     pre_trend = pd.DataFrame(rows, columns=["group", "f_statistic", "df_num", "df_den",
                                             "pre_trend_p_value"])
     return table, pre_trend, fit

@@ -32,7 +32,7 @@ Only emergency admissions change; A&E attendances and ambulance contacts
 linked to a removed admission stay (the scheme's truth is for
 ``emergency_admission`` only), and with a history the cross-sectional truth
 ``rate_ratios.emergency_admission`` no longer holds for switched homes.
-Written to move into the ``synthetic`` subpackage: it needs only the tables.
+Command line: ``optimal-synth --months 24 --scheme dedicated_team``.
 """
 
 from __future__ import annotations
@@ -100,6 +100,10 @@ def add_scheme_history(
                          f"selection_months <= switch_months[0] < switch_months[1]; got "
                          f"{rate_ratio}, {share_switching}, {selection_months}, {switch_months}")
     start = pd.Timestamp(ds.truth["study_start"])
+    study_end = pd.Timestamp(ds.truth["study_end"])
+    if study_end < start + pd.DateOffset(months=hi):
+        raise ValueError(f"switch_months {list(switch_months)} need a study window of at least "
+                         f"{hi} months (it ends {study_end.date()}); generate with more months")
     window_end = np.datetime64((start + pd.DateOffset(months=selection_months)).date(), "D")
     homes = _concat(ds.regions, "care_homes")
     residents = _concat(ds.regions, "residents")
