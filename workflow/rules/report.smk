@@ -28,6 +28,10 @@ REPORT_SECTIONS = {
         "tables": ["hazard_ratios", "km_summary", "ph_tests"],
         "figures": ["published/cumulative_incidence", "published/km"],
     },
+    "evaluation": {
+        "tables": ["scheme_effects", "power"],
+        "figures": ["published/scheme_rates", "published/event_study"],
+    },
 }
 
 
