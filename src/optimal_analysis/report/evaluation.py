@@ -118,6 +118,11 @@ def power_statement(t: pd.DataFrame) -> str:
                else str(t["outcome"].iloc[0]))
     r = t[t["outcome"] == outcome].iloc[0]
     mdrr = _num(r["mdrr"])
+    if not mdrr == mdrr:
+        return (f"With {fmt_number(r['n_homes'], 'int')} homes an evaluation of "
+                f"{registry.label(outcome).lower()} could not detect any plausible fall; "
+                f"detecting a 20% fall would need about "
+                f"{fmt_number(r['homes_needed_20'], 'int')} homes, half of them switching.")
     return (f"With {fmt_number(r['n_homes'], 'int')} homes this evaluation could detect a fall "
             f"of {_pct(mdrr)} or more in {registry.label(outcome).lower()} (80% power, "
             f"two-sided 5%); detecting a 20% fall would need about "

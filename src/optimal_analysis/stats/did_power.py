@@ -89,10 +89,15 @@ def log_rr_variance(c: Components, rr: float, n_switch: float, n_comparison: flo
 
 def mdrr(c: Components, n_switch: float, n_comparison: float, *, alpha: float = 0.05,
          power: float = 0.8) -> float:
-    """Smallest detectable fall as a rate ratio (< 1), by fixed-point iteration on V(RR)."""
+    """Smallest detectable fall as a rate ratio (< 1), by fixed-point iteration on V(RR).
+
+    NaN when the homes are too few to detect any fall short of (nearly) all events.
+    """
     z = _z(alpha, power)
     rr = math.exp(-z * math.sqrt(log_rr_variance(c, 1.0, n_switch, n_comparison)))
     for _ in range(100):
+        if not rr > 1e-6:  # no fall short of (nearly) every event is detectable
+            return float("nan")
         new = math.exp(-z * math.sqrt(log_rr_variance(c, rr, n_switch, n_comparison)))
         if abs(new - rr) < 1e-12:
             break
