@@ -29,7 +29,7 @@ def test_scheme_rates_by_hand():
     # e = -1: home 0 month 1 (y 1) + home 1 month 2 (y 12) = 13 over 2 person-years
     # e = 0: 2 + 13 = 15; e = 1: 3 + 14 = 17
     assert sw["events"].tolist() == [13, 15, 17]
-    assert sw["rate"].tolist() == [6.5, 7.5, 8.5]
+    assert sw["person_years"].tolist() == [2.0, 2.0, 2.0]  # rates 6.5, 7.5, 8.5
     cp = t[t["group"] == "comparison"].set_index("months_from_switch")
     # home 2 (y = 20 + month) at calendar months g + e, cohorts 2 and 3 with weight 1/2 each:
     # e = -1: (21 + 22) / 2 = 21.5 -> 22 (rounded), person-years 1; e = 0: 22.5; e = 1: 23.5

@@ -18,14 +18,15 @@ import pandas as pd
 __all__ = ["SCHEME_RATE_COLUMNS", "make_scheme_rates"]
 
 SCHEME_RATE_COLUMNS = ["outcome", "term", "group", "months_from_switch", "events",
-                       "person_years", "rate"]
+                       "person_years"]
 
 
 def make_scheme_rates(frame: pd.DataFrame, outcome: str, *, window: int = 12) -> pd.DataFrame:
     """One row per scheme × group (``switching``, ``comparison``) × month from switch.
 
     ``frame`` is :func:`optimal_analysis.evaluation.design.estimation_frame`;
-    months from ``-window`` to ``window``; ``rate`` is events per person-year.
+    months from ``-window`` to ``window``. No rate column: the figure divides
+    the (published, rounded) events by person-years, so no exact rate is published.
     """
     out = []
     for (origin, scheme), sw in frame[frame["cohort"] >= 0].groupby(["origin", "scheme"]):
@@ -45,15 +46,12 @@ def make_scheme_rates(frame: pd.DataFrame, outcome: str, *, window: int = 12) ->
         s = s.reindex(es)
         for group, y, t in (("switching", s["y"].to_numpy(), s["person_years"].to_numpy()),
                             ("comparison", c_y, c_t)):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rate = np.where(t > 0, y / t, np.nan)
             out.append(pd.DataFrame({"outcome": outcome, "term": scheme, "group": group,
                                      "months_from_switch": es, "events": y,
-                                     "person_years": t, "rate": rate}))
+                                     "person_years": t}))
     if not out:
         return pd.DataFrame(columns=SCHEME_RATE_COLUMNS)
     res = pd.concat(out, ignore_index=True)
     res = res[res["person_years"].fillna(0) > 0].reset_index(drop=True)
     res["events"] = res["events"].round().astype(np.int64)
-    res["rate"] = res["events"] / res["person_years"]
     return res[SCHEME_RATE_COLUMNS]

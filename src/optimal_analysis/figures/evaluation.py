@@ -28,7 +28,8 @@ def plot_scheme_rates(table: pd.DataFrame, *, outcome: str | None = None,
                       ax: Axes | None = None) -> Axes:
     """Monthly rates per person-year of switching and comparison homes around the switch.
 
-    ``table`` is ``scheme_rates.csv`` (published: suppressed rates are gaps).
+    ``table`` is ``scheme_rates.csv``: rate = events / person_years (published: rounded
+    events; suppressed months are gaps).
     Comparison homes are shown on the switching homes' calendar months.
     """
     d = _one(table, outcome, term)
@@ -37,7 +38,7 @@ def plot_scheme_rates(table: pd.DataFrame, *, outcome: str | None = None,
     for group, colour, name in (("switching", _SWITCHING, "Homes that switched"),
                                 ("comparison", _COMPARISON, "Comparison homes")):
         g = d[d["group"] == group].sort_values("months_from_switch")
-        rate = pd.to_numeric(g["rate"], errors="coerce")
+        rate = pd.to_numeric(g["events"], errors="coerce") / g["person_years"].astype(float)
         ax.plot(g["months_from_switch"], rate, marker="o", ms=3, color=colour, label=name)
     ax.axvline(-0.5, color="black", lw=0.8, ls="--")
     ax.set_xlabel("Months from the switch (0 = first month of the scheme)")
