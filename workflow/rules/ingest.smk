@@ -62,6 +62,12 @@ rule ingest_history:
     input:
         care_homes=R("interim/care_homes.parquet"),
         residents=R("interim/residents.parquet"),
+        # the optional files that exist (a new or changed one re-runs the rule)
+        history_files=[
+            str(p)
+            for r in REGIONS
+            for p in sorted((DATA_DIR / r).glob("care_model_history.*"))
+        ],
     output:
         history=R("interim/care_model_history.parquet"),
         failures=R("data_quality/history_failures.csv"),
