@@ -61,6 +61,10 @@ def check_config(config: Mapping[str, Any], schema_path: str | Path) -> None:
         if unknown:
             problems.append(f"rate_outcomes {unknown} are not count outcomes of the registry "
                             f"(optimal_analysis.outcomes): {', '.join(counts)}")
+        unknown = [o for o in config.get("evaluation", {}).get("outcomes", []) if o not in counts]
+        if unknown:
+            problems.append(f"evaluation outcomes {unknown} are not count outcomes of the "
+                            f"registry (optimal_analysis.outcomes): {', '.join(counts)}")
         data_dir = Path(config["data_dir"])
         if not data_dir.is_dir():
             problems.append(f"data_dir {str(data_dir)!r} is not a folder")

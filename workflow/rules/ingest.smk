@@ -56,3 +56,28 @@ rule check_input:
         on_invalid=config["on_invalid"],
     script:
         "../scripts/check_input.py"
+
+
+rule ingest_history:
+    input:
+        care_homes=R("interim/care_homes.parquet"),
+        residents=R("interim/residents.parquet"),
+        # the optional files that exist (a new or changed one re-runs the rule)
+        history_files=[
+            str(p)
+            for r in REGIONS
+            for p in sorted((DATA_DIR / r).glob("care_model_history.*"))
+        ],
+    output:
+        history=R("interim/care_model_history.parquet"),
+        failures=R("data_quality/history_failures.csv"),
+    log:
+        R("logs/ingest_history.log"),
+    benchmark:
+        R("benchmarks/ingest_history.tsv")
+    params:
+        region_dirs={r: str(DATA_DIR / r) for r in REGIONS},
+        care_models=config["care_models"],
+        on_invalid=config["on_invalid"],
+    script:
+        "../scripts/ingest_history.py"

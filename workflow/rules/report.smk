@@ -36,6 +36,10 @@ REPORT_SECTIONS = {
             "published/region_forest",
         ],
     },
+    "evaluation": {
+        "tables": ["scheme_effects", "power"],
+        "figures": ["published/scheme_rates", "published/event_study"],
+    },
 }
 
 

@@ -24,6 +24,7 @@ from optimal_analysis.care_models import CareModelsLike
 from optimal_analysis.figures.costs import plot_cost_by_service_group
 from optimal_analysis.figures.describe import plot_service_use
 from optimal_analysis.figures.economics import plot_ce_plane, plot_saving_curve
+from optimal_analysis.figures.evaluation import plot_event_study, plot_scheme_rates
 from optimal_analysis.figures.flow import plot_data_flow
 from optimal_analysis.figures.rates import plot_crude_rates, plot_rate_ratios
 from optimal_analysis.figures.survival import plot_cumulative_incidence, plot_km
@@ -105,6 +106,19 @@ def _km(t: Mapping[str, pd.DataFrame], care_models: CareModelsLike) -> Figure:
     return fig
 
 
+def _scheme(t: pd.DataFrame, draw: Callable[..., Axes]) -> Figure:
+    """Emergency admissions (else the first outcome) of the first scheme; a note if none."""
+    if len(t) == 0:
+        fig, ax = plt.subplots(figsize=(7.5, 1.2))
+        ax.text(0.5, 0.5, "No care_model_history: no scheme to evaluate.", ha="center")
+        ax.set_axis_off()
+        return fig
+    outcome = "emergency_admission" if "emergency_admission" in set(t["outcome"]) else (
+        t["outcome"].iloc[0])
+    term = sorted(t.loc[t["outcome"] == outcome, "term"].unique())[0]
+    return _figure_of(draw(t, outcome=outcome, term=term))
+
+
 @dataclass(frozen=True)
 class PublishedFigure:
     """A report figure redrawn from published tables: its tables, how it is drawn, its caption.
@@ -181,6 +195,15 @@ PUBLISHED_FIGURES: dict[str, PublishedFigure] = {
         "Adjusted rate ratio within each region that has the care model and the reference, "
         "the pooled random-effects (REML) estimate and its 95% prediction interval (grey): the "
         "range expected for the effect in a new region."),
+    "scheme_rates": PublishedFigure(
+        ("scheme_rates",), lambda t, care_models: _scheme(t["scheme_rates"], plot_scheme_rates),
+        "Emergency admissions per resident-year in homes that switched care model and in "
+        "comparison homes (on the switching homes' calendar months), by months from the "
+        "switch."),
+    "event_study": PublishedFigure(
+        ("event_study",), lambda t, care_models: _scheme(t["event_study"], plot_event_study),
+        "Rate ratio of emergency admission of switching against not switching, by months from "
+        "the switch (month -1 = 1), 95% CI; before the switch it shows pre-trends."),
 }
 #: Figure name -> the published tables it is drawn from.
 FIGURE_TABLES: dict[str, tuple[str, ...]] = {k: f.tables for k, f in PUBLISHED_FIGURES.items()}

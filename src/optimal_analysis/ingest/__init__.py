@@ -7,10 +7,13 @@
 - :mod:`~optimal_analysis.ingest.integrity`: row and cross-table checks within a region;
 - :mod:`~optimal_analysis.ingest.quality`: regions combined, cross-region checks, the
   accounting of every row read, and the stop/exclude decision (:func:`check_failures`);
-- :mod:`~optimal_analysis.ingest.failures`: the failures table.
+- :mod:`~optimal_analysis.ingest.failures`: the failures table;
+- :mod:`~optimal_analysis.ingest.history`: the optional care_model_history table
+  (:func:`ingest_history`, after the regions are combined).
 """
 
 from optimal_analysis.ingest.failures import FAILURE_COLUMNS, empty_failures
+from optimal_analysis.ingest.history import ingest_history
 from optimal_analysis.ingest.quality import (
     InputDataError,
     check_failures,
@@ -31,6 +34,7 @@ __all__ = [
     "combine_regions",
     "empty_failures",
     "file_labels",
+    "ingest_history",
     "ingest_region",
     "make_accounting",
     "parse_table",

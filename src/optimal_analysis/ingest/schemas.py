@@ -41,6 +41,8 @@ EXIT_REASONS: tuple[str, ...] = ("died", "moved_out", "study_end")
 ADMISSION_METHODS: tuple[str, ...] = ("emergency", "elective")
 SEXES: tuple[str, ...] = ("F", "M")
 TABLES: tuple[str, ...] = ("care_homes", "residents", "contacts", "admissions")
+#: Tables a region may have (data-contract.md); read by ``ingest.history``.
+OPTIONAL_TABLES: tuple[str, ...] = ("care_model_history",)
 
 # Earliest and latest plausible dates of any event: outside this window a date
 # is an error (a typo such as 1915 or 2105), not just outside follow-up.
@@ -91,6 +93,11 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("discharge_date", "date", False),
         ColumnSpec("method", "string", True),
     ),
+    "care_model_history": (
+        ColumnSpec("care_home_id", "string", True),
+        ColumnSpec("care_model", "string", True),
+        ColumnSpec("start_date", "date", True),
+    ),
 }
 
 # Columns that may be empty in a row even though the column itself must exist.
@@ -99,6 +106,7 @@ NULLABLE: dict[str, set[str]] = {
     "residents": {"barthel"},
     "contacts": set(),
     "admissions": {"discharge_date"},
+    "care_model_history": set(),
 }
 
 
@@ -248,6 +256,15 @@ def input_schema(table: str, care_models: list[str] | tuple[str, ...]) -> pa.Dat
             "admission_date": col("datetime64[ns]", _date_range(), name="admission_date"),
             "discharge_date": col("datetime64[ns]", _date_range(), name="discharge_date"),
             "method": col("string", isin(ADMISSION_METHODS, "method"), name="method"),
+        }
+    elif table == "care_model_history":
+        cols = {
+            "care_home_id": col("string", name="care_home_id"),
+            "care_model": col(
+                "string", isin(list(care_models), "care_model (config care_models)"),
+                name="care_model"
+            ),
+            "start_date": col("datetime64[ns]", _date_range(), name="start_date"),
         }
     else:  # pragma: no cover - programming error
         raise KeyError(table)

@@ -198,6 +198,8 @@ TABLE_SPECS: dict[str, TableSpec] = {
     "rate_ratios": TableSpec(
         counts=("n_residents", "n_dropped"), optional=frozenset({"n_dropped"})
     ),
+    "scheme_effects": TableSpec(), "event_study": TableSpec(), "power": TableSpec(),  # homes
+    "scheme_rates": TableSpec(counts=("events",)),  # rate = events / person_years, redrawn
     "hazard_ratios": TableSpec(counts=tuple(sorted(_MODEL_N)), optional=_MODEL_N),
     "standardised_rates": TableSpec(
         counts=("n_residents", "residents", "events"),

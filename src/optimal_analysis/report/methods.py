@@ -138,6 +138,21 @@ def make_methods(
             f"{config['bootstrap_replicates']} replicates resampling care homes within care "
             "model.",
         ),
+        *([(
+            "Scheme evaluation",
+            "Home × calendar-month counts from the care_model_history table; Poisson model with "
+            "home and month fixed effects and a log person-time offset, one parameter per "
+            "switching cohort × month (Wooldridge's extended two-way fixed effects, 2023), so "
+            "homes that switched earlier are never the controls of later ones; the rate ratio "
+            "weights the cells by their expected events without the scheme. Event study by "
+            "months from the switch against never-switched homes (Sun & Abraham 2021) with a "
+            "joint F test of the pre-switch months; naive before-after in switching homes; "
+            "regression-to-the-mean check and a variant adjusted for each home's rate in the "
+            f"{config['evaluation']['pre_switch_months']} months before the first switch. "
+            "Cluster-robust by care home (G/(G−1)), t(G−1) intervals. Power: variance of the "
+            "difference in differences from the data's overdispersion and between-home "
+            "variation (docs/evaluation.md)."
+        )] if "scheme_effects" in tables and "evaluation" in config else []),
         ("Seed", f"{config['seed']} (every random step)"),
         (
             "Disclosure control",

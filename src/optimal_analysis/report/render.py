@@ -28,6 +28,7 @@ import jinja2
 import pandas as pd
 
 from optimal_analysis.report import economics as economics_section
+from optimal_analysis.report import evaluation as evaluation_section
 from optimal_analysis.report import fairness, narrative
 from optimal_analysis.report.findings import key_findings
 from optimal_analysis.report.methods import compute_caveats, make_methods
@@ -59,6 +60,7 @@ SECTION_TITLES: dict[str, str] = {
     "costs": "NHS costs",
     "survival": "Time to first admission and survival",
     fairness.FAIRNESS: fairness.FAIRNESS_TITLE,
+    "evaluation": "Did the scheme work?",
     "service_use": "NHS service use",
     "data": "The question and the data",
     "residents": "Who the residents are",
@@ -71,6 +73,7 @@ SECTION_TITLES: dict[str, str] = {
 #: from the section's own module (``report/<stage>.py``) or :mod:`.narrative`.
 SECTION_TEXT: dict[str, Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]], list[str]]] = {
     "economics": economics_section.economics_text,
+    "evaluation": evaluation_section.evaluation_text,
     "admissions": narrative.admissions_text,
     "survival": narrative.survival_text,
     "data": narrative.data_text,
@@ -89,6 +92,7 @@ EMPTY_TABLE_REASONS = {
     "hazard_ratios": "No hazard ratios: no model could be fitted in this run.",
     "ph_tests": "No proportional-hazards tests: no Cox model could be fitted in this run.",
     "region_effects": fairness.EMPTY_REGIONS,
+    **evaluation_section.EMPTY_REASONS,
 }
 
 #: Table name -> its display ``(table, config) -> {"columns", "rows", "note"[, "title"]}``
@@ -99,11 +103,13 @@ EMPTY_TABLE_REASONS = {
 TABLE_DISPLAYS: dict[str, Callable[[pd.DataFrame, Mapping[str, Any]], dict[str, Any]]] = {
     "economics": economics_section.display_economics,
     **fairness.FAIRNESS_DISPLAYS,
+    **evaluation_section.DISPLAYS,
 }
 
 _INTRO = {
     "economics": economics_section.INTRO,
     fairness.FAIRNESS: fairness.INTRO,
+    "evaluation": evaluation_section.INTRO,
     "data": "How do different models of NHS support for care homes compare in the NHS services "
     "older residents use, what those services cost, and how often residents are admitted to "
     "hospital as an emergency? Residents are followed from entry until death, moving out or the "

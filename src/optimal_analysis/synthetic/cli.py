@@ -9,7 +9,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from optimal_analysis.synthetic.generate import DEFAULT_SEED, TABLES, generate
+from optimal_analysis.synthetic.history import add_scheme_history
 from optimal_analysis.synthetic.population import region_names
 from optimal_analysis.synthetic.write import calibration_summary, write_dataset
 
@@ -45,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--home-sd", type=float, default=0.2, help="SD of log care-home effect")
     p.add_argument("--overdispersion", type=float, default=0.5, help="variance of gamma frailty")
     p.add_argument("--summary", action="store_true", help="log the calibration summary")
+    p.add_argument("--scheme", default=None, metavar="CARE_MODEL",
+                   help="write a care_model_history: some reference-model homes switch to "
+                        "CARE_MODEL (synthetic.history; truth.json key 'scheme')")
+    p.add_argument("--scheme-rate-ratio", type=float, default=0.8,
+                   help="causal rate ratio of emergency admission after switching (0.8)")
+    p.add_argument("--scheme-transient-sd", type=float, default=0.0,
+                   help="SD of a first-year transient home effect (0)")
     return p
 
 
@@ -67,6 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         home_sd=args.home_sd,
         overdispersion=args.overdispersion,
     )
+    if args.scheme:
+        ds = add_scheme_history(ds, np.random.default_rng([args.seed, 1]),
+                                scheme_model=args.scheme, rate_ratio=args.scheme_rate_ratio,
+                                transient_sd=args.scheme_transient_sd)
     n_rows = {k: sum(len(t_[k]) for t_ in ds.regions.values()) for k in TABLES}
     log.info("generated %s in %.2f s: %s", list(ds.regions), time.perf_counter() - t, n_rows)
     t = time.perf_counter()

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("optimal_analysis.synthetic")
 
 _TABLES = ("care_homes", "residents", "contacts", "admissions")
+_OPTIONAL_TABLES = ("care_model_history",)  # written where a region has it (synthetic.history)
 
 
 def _to_arrow(df: pd.DataFrame) -> pa.Table:
@@ -53,7 +54,7 @@ def write_dataset(ds: SyntheticDataset, out_dir: str | Path, *, fmt: str = "csv"
     out = Path(out_dir)
     paths: list[Path] = []
     for region, tables in ds.regions.items():
-        for name in _TABLES:
+        for name in (*_TABLES, *(t for t in _OPTIONAL_TABLES if t in tables)):
             path = out / region / f"{name}.{fmt}"
             table = _to_arrow(tables[name])
             with atomic_path(path) as tmp:
