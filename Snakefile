@@ -25,6 +25,7 @@ include: "workflow/rules/economics.smk"
 include: "workflow/rules/survival.smk"
 include: "workflow/rules/describe.smk"
 include: "workflow/rules/regions.smk"
+include: "workflow/rules/place_of_death.smk"
 include: "workflow/rules/report.smk"
 
 

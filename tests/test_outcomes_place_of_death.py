@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimal_analysis.derived_outcomes import make_place_of_death
 from optimal_analysis.place_of_death import (
     PLACE_OF_DEATH_COLUMNS,
-    make_place_of_death,
     normalise_places,
     place_problems,
 )

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from optimal_analysis.derived_outcomes import make_place_of_death
 from optimal_analysis.icd10 import check_code_list, match_outcomes, normalise_codes
-from optimal_analysis.place_of_death import make_place_of_death, normalise_places
+from optimal_analysis.place_of_death import normalise_places
 from optimal_analysis.synthetic import generate
-from optimal_analysis.synthetic_diagnoses import (
+from optimal_analysis.synthetic.diagnoses import (
     DEFAULT_DIAGNOSIS_PARAMS,
     POOLS,
     _format,

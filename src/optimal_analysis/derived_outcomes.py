@@ -18,19 +18,26 @@ there are, by region, is in the data-quality account (`missing_diagnoses`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import numpy as np
 import pandas as pd
 
 from optimal_analysis.icd10 import match_outcomes
+from optimal_analysis.place_of_death import PLACE_OF_DEATH_COLUMNS
+from optimal_analysis.stats.binomial import clopper_pearson
 
 __all__ = [
     "STATUS_CENSORED",
     "STATUS_DEATH",
     "STATUS_EVENT",
     "derived_flags",
+    "derived_in_cohort",
     "derived_names",
     "missing_diagnoses",
+    "make_place_of_death",
     "missing_places",
+    "optional_data_table",
     "resident_columns",
     "status_column",
     "time_column",
@@ -189,3 +196,81 @@ def missing_places(residents: pd.DataFrame) -> pd.DataFrame:
             "share_missing": share,
         }
     )
+
+
+def derived_in_cohort(columns: Iterable[str], code_list: pd.DataFrame | None) -> list[str]:
+    """The code list's outcomes the cohort has columns for (none without diagnoses)."""
+    have = set(columns)
+    return [n for n in derived_names(code_list) if n in have and status_column(n) in have]
+
+
+OPTIONAL_DATA_COLUMNS = ("region", "item", "records", "missing", "share_missing")
+
+
+def optional_data_table(admissions: pd.DataFrame, residents: pd.DataFrame) -> pd.DataFrame:
+    """How complete the optional data are, by region: ``optional_data.csv``.
+
+    One row per region × item: ``primary_diagnosis`` (records = emergency
+    admissions used, missing = those without a diagnosis) and
+    ``place_of_death`` (records = deaths, missing = those without a place).
+    A region whose files lack the column has every record missing.
+    """
+    adm = admissions if "primary_diagnosis" in admissions else admissions.assign(
+        primary_diagnosis=pd.NA)
+    res = residents if "place_of_death" in residents else residents.assign(place_of_death=pd.NA)
+    d = missing_diagnoses(adm).rename(
+        columns={"emergency_admissions": "records", "diagnosis_missing": "missing"})
+    p = missing_places(res).rename(columns={"deaths": "records", "place_missing": "missing"})
+    out = pd.concat([d.assign(item="primary_diagnosis"), p.assign(item="place_of_death")],
+                    ignore_index=True)
+    return out[list(OPTIONAL_DATA_COLUMNS)]
+
+
+def make_place_of_death(
+    residents: pd.DataFrame, care_models: Sequence[str], *, level: float = 0.95
+) -> pd.DataFrame:
+    """Deaths, deaths in hospital and their share by care model.
+
+    Parameters
+    ----------
+    residents : DataFrame
+        One row per resident: ``care_model``, ``exit_reason`` and
+        ``place_of_death`` (normal form or missing).
+    care_models : sequence of str
+        Row order (care models with no resident get a row of zeros).
+    level : float
+        Confidence level of the exact binomial interval.
+
+    Returns
+    -------
+    DataFrame
+        ``care_model, deaths, deaths_in_hospital, share, conf_low, conf_high``
+        (results contract). ``deaths`` counts residents who died with a
+        recorded place of death (the denominator); ``share =
+        deaths_in_hospital / deaths`` with its Clopper–Pearson interval
+        (`optimal_analysis.stats.binomial.clopper_pearson`); NaN when
+        ``deaths`` is 0. Deaths without a recorded place are counted in the
+        data-quality account, not here.
+    """
+    died = residents["exit_reason"].eq("died") & residents["place_of_death"].notna()
+    d = residents.loc[died, ["care_model", "place_of_death"]]
+    models = list(care_models) + sorted(set(d["care_model"]) - set(care_models))
+    deaths = d.groupby("care_model").size().reindex(models, fill_value=0)
+    in_hosp = (
+        d.loc[d["place_of_death"].eq("hospital")]
+        .groupby("care_model")
+        .size()
+        .reindex(models, fill_value=0)
+    )
+    share, lo, hi = clopper_pearson(in_hosp.to_numpy(), deaths.to_numpy(), level=level)
+    out = pd.DataFrame(
+        {
+            "care_model": models,
+            "deaths": deaths.to_numpy(dtype=np.int64),
+            "deaths_in_hospital": in_hosp.to_numpy(dtype=np.int64),
+            "share": share,
+            "conf_low": lo,
+            "conf_high": hi,
+        }
+    )
+    return out[list(PLACE_OF_DEATH_COLUMNS)]

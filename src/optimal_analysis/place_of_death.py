@@ -1,5 +1,7 @@
 """Place of death: the share of deaths that happened in hospital, by care model.
 
+The table itself is :func:`optimal_analysis.derived_outcomes.make_place_of_death`.
+
 Data contract ("Optional data"): ``residents.place_of_death`` is one of
 ``hospital``, ``care_home``, ``hospice``, ``other`` for residents whose
 exit_reason is ``died`` and empty otherwise. Case, surrounding blanks and a
@@ -9,17 +11,12 @@ space or dash for the underscore are forgiven (``Care home`` is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
-
-from optimal_analysis.stats.binomial import clopper_pearson
 
 __all__ = [
     "PLACES",
     "PLACE_OF_DEATH_COLUMNS",
-    "make_place_of_death",
     "normalise_places",
     "place_problems",
 ]
@@ -76,52 +73,3 @@ def place_problems(exit_reason: pd.Series, place: pd.Series) -> pd.Series:
     why[(given & exit_reason.ne("died")).to_numpy()] = "given for a resident who did not die"
     why[unknown.to_numpy()] = "not one of " + ", ".join(PLACES)
     return pd.Series(why, index=place.index, dtype=object)
-
-
-def make_place_of_death(
-    residents: pd.DataFrame, care_models: Sequence[str], *, level: float = 0.95
-) -> pd.DataFrame:
-    """Deaths, deaths in hospital and their share by care model.
-
-    Parameters
-    ----------
-    residents : DataFrame
-        One row per resident: ``care_model``, ``exit_reason`` and
-        ``place_of_death`` (normal form or missing).
-    care_models : sequence of str
-        Row order (care models with no resident get a row of zeros).
-    level : float
-        Confidence level of the exact binomial interval.
-
-    Returns
-    -------
-    DataFrame
-        ``care_model, deaths, deaths_in_hospital, share, conf_low, conf_high``
-        (results contract). ``deaths`` counts residents who died with a
-        recorded place of death (the denominator); ``share =
-        deaths_in_hospital / deaths`` with its Clopper–Pearson interval
-        (`optimal_analysis.stats.binomial.clopper_pearson`); NaN when
-        ``deaths`` is 0. Deaths without a recorded place are counted in the
-        data-quality account, not here.
-    """
-    died = residents["exit_reason"].eq("died") & residents["place_of_death"].notna()
-    d = residents.loc[died, ["care_model", "place_of_death"]]
-    models = list(care_models) + sorted(set(d["care_model"]) - set(care_models))
-    deaths = d.groupby("care_model").size().reindex(models, fill_value=0)
-    in_hosp = (
-        d.loc[d["place_of_death"].eq("hospital")]
-        .groupby("care_model")
-        .size()
-        .reindex(models, fill_value=0)
-    )
-    share, lo, hi = clopper_pearson(in_hosp.to_numpy(), deaths.to_numpy(), level=level)
-    return pd.DataFrame(
-        {
-            "care_model": models,
-            "deaths": deaths.to_numpy(dtype=np.int64),
-            "deaths_in_hospital": in_hosp.to_numpy(dtype=np.int64),
-            "share": share,
-            "conf_low": lo,
-            "conf_high": hi,
-        }
-    )

@@ -36,6 +36,7 @@ REPORT_SECTIONS = {
             "published/region_forest",
         ],
     },
+    "commissioner": {"tables": ["optional_data", "place_of_death"], "figures": []},
 }
 
 

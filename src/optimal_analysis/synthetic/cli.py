@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--home-sd", type=float, default=0.2, help="SD of log care-home effect")
     p.add_argument("--overdispersion", type=float, default=0.5, help="variance of gamma frailty")
+    p.add_argument(
+        "--diagnoses", action="store_true",
+        help="also write admissions.primary_diagnosis and residents.place_of_death",
+    )  # fmt: skip
     p.add_argument("--summary", action="store_true", help="log the calibration summary")
     return p
 
@@ -66,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         home_sd=args.home_sd,
         overdispersion=args.overdispersion,
+        diagnoses=args.diagnoses,
     )
     n_rows = {k: sum(len(t_[k]) for t_ in ds.regions.values()) for k in TABLES}
     log.info("generated %s in %.2f s: %s", list(ds.regions), time.perf_counter() - t, n_rows)

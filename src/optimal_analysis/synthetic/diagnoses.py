@@ -35,7 +35,9 @@ import pandas as pd
 
 __all__ = [
     "DEFAULT_DIAGNOSIS_PARAMS",
+    "GROUP_OUTCOME",
     "POOLS",
+    "add_diagnoses",
     "derived_rate_ratios",
     "diagnosis_truth",
     "draw_diagnoses",
@@ -57,6 +59,11 @@ POOLS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 GROUPS: tuple[str, ...] = ("avoidable", "fall", "other")
+#: The default code list's outcome of each group.
+GROUP_OUTCOME: dict[str, str] = {
+    "avoidable": "avoidable_emergency_admission",
+    "fall": "fall_injury_admission",
+}
 
 DEFAULT_DIAGNOSIS_PARAMS: dict[str, Any] = {
     # share of emergency stays with an avoidable diagnosis (IAU 2019 found 41% of
@@ -222,3 +229,53 @@ def diagnosis_truth(
         "diagnosis_pools": {k: list(v) for k, v in POOLS.items()},
         "derived_rate_ratios": derived_rate_ratios(emergency_ratios, params, reference),
     }
+
+
+def add_diagnoses(
+    regions: dict[str, dict[str, pd.DataFrame]],
+    rng: np.random.Generator,
+    *,
+    params: Mapping[str, Any] = DEFAULT_DIAGNOSIS_PARAMS,
+    reference: str = "usual_care",
+    emergency_ratios: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Add ``admissions.primary_diagnosis`` and ``residents.place_of_death`` to every region.
+
+    ``regions[region][table]`` as generated (changed in place). Returns the
+    truth block: `diagnosis_truth` plus ``derived_events`` ({outcome:
+    {care_model: emergency admissions of its true group with a recorded
+    diagnosis}}) and ``deaths_by_place`` ({care_model: {"deaths",
+    "deaths_in_hospital"}} over residents with a recorded place of death).
+    Every generated event lies in follow-up, so these are the counts the
+    pipeline must find.
+    """
+    events: dict[str, dict[str, int]] = {GROUP_OUTCOME[g]: {} for g in ("avoidable", "fall")}
+    deaths: dict[str, dict[str, int]] = {}
+    for tables in regions.values():
+        homes, res, adm = tables["care_homes"], tables["residents"], tables["admissions"]
+        model_of_home = homes.set_index("care_home_id")["care_model"].astype(str)
+        res_model = res["care_home_id"].astype(str).map(model_of_home)
+        adm_model = adm["resident_id"].astype(str).map(
+            pd.Series(res_model.to_numpy(), index=res["resident_id"].astype(str))
+        ).to_numpy()
+        dx = draw_diagnoses(adm, adm_model, rng, params=params, reference=reference)
+        pod = draw_places_of_death(res, adm, rng, params=params)
+        tables["admissions"] = adm.assign(primary_diagnosis=dx["primary_diagnosis"].to_numpy())
+        tables["residents"] = res.assign(place_of_death=pod["place_of_death"].to_numpy())
+        emergency = adm["method"].astype(str).eq("emergency").to_numpy()
+        for g, outcome in GROUP_OUTCOME.items():
+            hit = emergency & dx["diagnosis_group"].eq(g).to_numpy()
+            hit &= dx["diagnosis_recorded"].to_numpy()
+            for m, k in pd.Series(hit).groupby(adm_model).sum().items():
+                events[outcome][str(m)] = events[outcome].get(str(m), 0) + int(k)
+        rec = pod["place_recorded"].to_numpy()
+        hosp = rec & pod["place_true"].eq("hospital").to_numpy()
+        for m in np.unique(res_model.to_numpy().astype(str)):
+            sel = res_model.to_numpy().astype(str) == m
+            d = deaths.setdefault(str(m), {"deaths": 0, "deaths_in_hospital": 0})
+            d["deaths"] += int(rec[sel].sum())
+            d["deaths_in_hospital"] += int(hosp[sel].sum())
+    truth = diagnosis_truth(params, emergency_ratios or {}, reference)
+    truth["derived_events"] = events
+    truth["deaths_by_place"] = deaths
+    return truth
