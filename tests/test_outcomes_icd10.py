@@ -161,6 +161,15 @@ def test_code_list_errors_name_line_column_value():
     assert "line 6, column label: '' is empty" in msg
 
 
+def test_short_prefixes_are_allowed_in_a_code_list_only():
+    cl = check_code_list(_list([("chapter_j", "j", "x", "s"), ("j1", "J1", "x", "s")]))
+    assert cl["prefix"].tolist() == ["J", "J1"]
+    hit = match_outcomes(normalise_codes(pd.Series(["J18.9", "J44.1", "I10"]))[0], cl)
+    assert hit["chapter_j"].tolist() == [True, True, False]
+    assert hit["j1"].tolist() == [True, False, False]
+    assert normalise_codes(pd.Series(["J", "J1"]))[1].tolist() == [True, True]
+
+
 def test_code_list_missing_column():
     with pytest.raises(CodeListError, match="missing column.*source"):
         check_code_list(pd.DataFrame({"outcome": ["a"], "code_prefix": ["J18"], "label": ["x"]}))

@@ -22,7 +22,9 @@ Prefix matching
 A code is an event of an outcome when its normal form starts with the normal
 form of one of the outcome's prefixes: prefix ``J18`` takes ``J180``–``J189``;
 prefix ``J18.1`` takes ``J181`` and ``J1810`` but not ``J18`` (a code less
-specific than the prefix does not say it is that condition). Matching works on
+specific than the prefix does not say it is that condition). A code list's
+prefix may also be a chapter letter (``J``) or a letter and digit (``J1``).
+Matching works on
 the distinct codes only (``pandas.factorize``), one ``isin`` per prefix length,
 so its cost grows with the number of distinct codes, not of rows.
 """
@@ -50,6 +52,7 @@ _MARKS = "†‡*+"
 _TRAILING = re.compile(r"[\-" + re.escape(_MARKS) + r"]+$")
 _FILLER_X = re.compile(r"^([A-Z][0-9][0-9A-Z]\.?[0-9A-Z]*?)X+$")
 _WELL_FORMED = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4}|\.)?$")
+_SHORT_PREFIX = r"[A-Z][0-9]?"
 _OUTCOME_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -169,6 +172,11 @@ def check_code_list(table: pd.DataFrame, *, source: str = "outcome code list") -
             )
         )
     prefix, bad = normalise_codes(out["code_prefix"])
+    # a prefix may be shorter than a code: a chapter letter (J) or letter and digit (J1)
+    short = out["code_prefix"].fillna("").str.strip().str.upper().str.fullmatch(_SHORT_PREFIX)
+    short = short.fillna(False).to_numpy(dtype=bool)
+    prefix = prefix.where(~short, out["code_prefix"].str.strip().str.upper().astype(object))
+    bad = bad & ~short
     for i in np.flatnonzero(bad.to_numpy()):
         problems.append(
             _Problem(

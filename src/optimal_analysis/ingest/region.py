@@ -53,7 +53,8 @@ class RegionTables:
 
 def empty_table(table: str) -> pd.DataFrame:
     """A zero-row parsed table of ``table`` with the contract's columns."""
-    kinds = {"string": "string", "date": "datetime64[ns]", "bool": "boolean", "int": "Int64",
+    kinds = {"string": "string", "icd10": "string", "place": "string",
+             "date": "datetime64[ns]", "bool": "boolean", "int": "Int64",
              "float": "float64"}
     df = pd.DataFrame({c.name: pd.Series(dtype=kinds[c.kind]) for c in COLUMNS[table]})
     df["_line"] = pd.Series(dtype=np.int64)
