@@ -36,7 +36,10 @@ REPORT_SECTIONS = {
             "published/region_forest",
         ],
     },
-    "commissioner": {"tables": ["optional_data", "place_of_death"], "figures": []},
+    "commissioner": {
+        "tables": ["optional_data", "place_of_death"],
+        "figures": ["published/place_of_death"],
+    },
 }
 
 
