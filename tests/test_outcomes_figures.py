@@ -33,4 +33,4 @@ def test_bars_are_the_published_shares_and_suppressed_rows_are_left_out():
 def test_empty_table_says_so():
     cols = ["care_model", "deaths", "deaths_in_hospital", "share", "conf_low", "conf_high"]
     ax = plot_place_of_death(pd.DataFrame(columns=cols))
-    assert "No place of death" in ax.texts[0].get_text()
+    assert "No share of deaths in hospital" in ax.texts[0].get_text()

@@ -29,7 +29,8 @@ def plot_place_of_death(
         t[c] = pd.to_numeric(t[c], errors="coerce") if c in t else np.nan
     t = t[t["share"].notna()] if len(t) else t
     if t.empty:
-        ax.text(0.5, 0.5, "No place of death to show", ha="center", va="center",
+        ax.text(0.5, 0.5, "No share of deaths in hospital to show (no places of death, "
+                "or every share suppressed)", ha="center", va="center",
                 transform=ax.transAxes)
         ax.set_axis_off()
         return ax

@@ -82,9 +82,11 @@ def _event(data: pd.DataFrame, outcome: str) -> pd.Series:
     return data["admission_status"].astype(int) == 1
 
 
-def _models() -> list[tuple[str, str]]:
-    """The fixed models, then Cox and Fine–Gray for each registered derived outcome."""
-    derived = [o.name for o in registry.OUTCOMES.values() if o.source == "diagnosis"]
+def _models(columns: pd.Index) -> list[tuple[str, str]]:
+    """The fixed models, then Cox and Fine–Gray for each registered derived outcome
+    the cohort has columns for."""
+    derived = [o.name for o in registry.OUTCOMES.values()
+               if o.source == "diagnosis" and status_column(o.name) in columns]
     return _MODELS + [(d, m) for d in derived for m in ("cox", "fine_gray")]
 
 
@@ -139,7 +141,7 @@ def _each_model(
     for adjustment in ("crude", "adjusted"):
         covs = list(covariates) if adjustment == "adjusted" else []
         cc, cc_reasons, cc_whole = _complete_cases(cohort, covs, levels, reference)
-        for outcome, model in _models():
+        for outcome, model in _models(cohort.columns):
             out = _Fit(outcome, model, adjustment, terms, dict(cc_reasons), cc_whole)
             care = cc["care_model"].astype(str)
             out.counts = (
