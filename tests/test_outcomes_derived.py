@@ -85,3 +85,34 @@ def test_missing_counts_by_region():
     )
     p = missing_places(res)
     assert p["deaths"].tolist() == [2, 0] and p["place_missing"].tolist() == [1, 0]
+
+
+def test_cohort_columns_equal_the_generator_truth():
+    from pathlib import Path
+
+    from optimal_analysis import outcomes as registry
+    from optimal_analysis.cohort import make_cohort
+    from optimal_analysis.io import read_code_list
+    from optimal_analysis.synthetic import generate
+
+    ds = generate(n_residents=400, seed=31, diagnoses=True)
+    tables = {t: ds.table(t) for t in ("care_homes", "residents", "contacts", "admissions")}
+    tables["admissions"]["primary_diagnosis"] = normalise_codes(
+        tables["admissions"]["primary_diagnosis"]
+    )[0]
+    code_list = read_code_list(Path(__file__).resolve().parents[1] / "config/outcome_codes.csv")
+    try:
+        cohort, _ = make_cohort(**tables, code_list=code_list)
+        truth = ds.truth["diagnoses"]["derived_events"]
+        for name in ("avoidable_emergency_admission", "fall_injury_admission"):
+            got = cohort.groupby("care_model")[name].sum().to_dict()
+            assert got == truth[name], name
+            assert registry.get(name).source == "diagnosis"
+            first = cohort[f"{name}_status"] == 1
+            assert (first == (cohort[name] > 0)).all()
+            assert (
+                cohort.loc[~first, f"time_to_{name}_days"] == cohort.loc[~first, "follow_up_days"]
+            ).all()
+    finally:  # registration is process-wide: leave the registry as other tests expect it
+        for name in ("avoidable_emergency_admission", "fall_injury_admission"):
+            registry.OUTCOMES.pop(name, None)
