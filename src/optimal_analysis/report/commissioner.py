@@ -17,7 +17,7 @@ import pandas as pd
 from optimal_analysis.report.tables import _with_ci, care_models_of, fmt_number
 from optimal_analysis.tidy import MARKER
 
-__all__ = ["display_optional_data", "display_place_of_death", "not_shown"]
+__all__ = ["commissioner_text", "display_optional_data", "display_place_of_death", "not_shown"]
 
 _ITEM_TEXT = {
     "primary_diagnosis": "Emergency admissions without a primary diagnosis",
@@ -89,3 +89,26 @@ def display_place_of_death(table: pd.DataFrame, config: Mapping[str, Any]) -> di
             + (f": {', '.join(shares)}." if shares else "."))
     return {"columns": ["Care model", "Deaths", "In hospital", "% in hospital (95% CI)"],
             "rows": rows, "note": note, "title": "Deaths in hospital"}
+
+
+def commissioner_text(tables: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) -> list[str]:
+    """The section's sentences: what could not be shown and why, and deaths in hospital."""
+    out: list[str] = []
+    optional = tables.get("optional_data")
+    if optional is not None and len(optional):
+        out += not_shown(optional)
+    pod = tables.get("place_of_death")
+    if pod is not None and len(pod):
+        models = care_models_of(config)
+        parts = [
+            f"{models.label(str(r['care_model']))} {100 * _num(r['share']):.0f}% "
+            f"(95% CI {100 * _num(r['conf_low']):.0f}% to {100 * _num(r['conf_high']):.0f}%)"
+            for _, r in pod.iterrows()
+            if str(r["share"]) != MARKER and pd.notna(_num(r["share"]))
+        ]
+        if parts:
+            out.append("Share of deaths that happened in hospital (deaths with a recorded "
+                       "place): " + "; ".join(parts) + ".")
+        else:
+            out.append("Deaths in hospital by care model are too few to publish (suppressed).")
+    return out
