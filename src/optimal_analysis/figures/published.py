@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from optimal_analysis.care_models import CareModelsLike
 from optimal_analysis.figures.costs import plot_cost_by_service_group
+from optimal_analysis.figures.deaths import plot_place_of_death
 from optimal_analysis.figures.describe import plot_service_use
 from optimal_analysis.figures.economics import plot_ce_plane, plot_saving_curve
 from optimal_analysis.figures.flow import plot_data_flow
@@ -181,6 +182,12 @@ PUBLISHED_FIGURES: dict[str, PublishedFigure] = {
         "Adjusted rate ratio within each region that has the care model and the reference, "
         "the pooled random-effects (REML) estimate and its 95% prediction interval (grey): the "
         "range expected for the effect in a new region."),
+    "place_of_death": PublishedFigure(
+        ("place_of_death",),
+        lambda t, care_models: _figure_of(plot_place_of_death(
+            numeric_published(t["place_of_death"]), care_models=care_models)),
+        "Share of deaths that happened in hospital by care model, exact binomial 95% CI "
+        "from the published counts."),
 }
 #: Figure name -> the published tables it is drawn from.
 FIGURE_TABLES: dict[str, tuple[str, ...]] = {k: f.tables for k, f in PUBLISHED_FIGURES.items()}

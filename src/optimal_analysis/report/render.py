@@ -27,8 +27,8 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from optimal_analysis.report import commissioner, fairness, narrative
 from optimal_analysis.report import economics as economics_section
-from optimal_analysis.report import fairness, narrative
 from optimal_analysis.report.findings import key_findings
 from optimal_analysis.report.methods import compute_caveats, make_methods
 from optimal_analysis.report.tables import TABLE_TITLES, care_models_of, display_table
@@ -59,6 +59,7 @@ SECTION_TITLES: dict[str, str] = {
     "costs": "NHS costs",
     "survival": "Time to first admission and survival",
     fairness.FAIRNESS: fairness.FAIRNESS_TITLE,
+    "commissioner": "Outcomes commissioners track",
     "service_use": "NHS service use",
     "data": "The question and the data",
     "residents": "Who the residents are",
@@ -75,6 +76,7 @@ SECTION_TEXT: dict[str, Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]]
     "survival": narrative.survival_text,
     "data": narrative.data_text,
     fairness.FAIRNESS: fairness.fairness_text,
+    "commissioner": commissioner.commissioner_text,
 }
 
 #: Tables shown in their own section (short, and the section's point); every other table
@@ -89,6 +91,8 @@ EMPTY_TABLE_REASONS = {
     "hazard_ratios": "No hazard ratios: no model could be fitted in this run.",
     "ph_tests": "No proportional-hazards tests: no Cox model could be fitted in this run.",
     "region_effects": fairness.EMPTY_REGIONS,
+    "place_of_death": "Deaths in hospital are not shown: the data have no place of death "
+    "(residents.place_of_death, optional in the data contract).",
 }
 
 #: Table name -> its display ``(table, config) -> {"columns", "rows", "note"[, "title"]}``
@@ -99,9 +103,16 @@ EMPTY_TABLE_REASONS = {
 TABLE_DISPLAYS: dict[str, Callable[[pd.DataFrame, Mapping[str, Any]], dict[str, Any]]] = {
     "economics": economics_section.display_economics,
     **fairness.FAIRNESS_DISPLAYS,
+    "optional_data": commissioner.display_optional_data,
+    "place_of_death": commissioner.display_place_of_death,
 }
 
 _INTRO = {
+    "commissioner": "Emergency admissions for potentially avoidable conditions (ambulatory "
+    "care sensitive conditions and conditions the Health Foundation singles out for care "
+    "homes) and for injuries typical of falls, defined by the outcome code list "
+    "(docs/outcome_codes.md), are rows of the admission tables and figures; here, how "
+    "complete the diagnoses and places of death are, and where residents died.",
     "economics": economics_section.INTRO,
     fairness.FAIRNESS: fairness.INTRO,
     "data": "How do different models of NHS support for care homes compare in the NHS services "
