@@ -26,6 +26,7 @@ include: "workflow/rules/survival.smk"
 include: "workflow/rules/describe.smk"
 include: "workflow/rules/regions.smk"
 include: "workflow/rules/evaluation.smk"
+include: "workflow/rules/place_of_death.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimal_analysis import derived_outcomes as derived
 from optimal_analysis import outcomes as registry
 
 DAYS_PER_YEAR = 365.25
@@ -39,6 +40,9 @@ INPUT_COLUMNS = {
     "contacts": ["resident_id", "contact_date", "service", "n"],
     "admissions": ["resident_id", "admission_date", "discharge_date", "method"],
 }
+# Optional contract columns (docs/outcome_codes.md): read when the table has them.
+OPTIONAL_INPUT_COLUMNS = {"residents": ["place_of_death"], "admissions": ["primary_diagnosis"]}
+OPTIONAL_RESIDENT_COLUMNS = ["place_of_death"]
 STATUS_CENSORED, STATUS_ADMISSION, STATUS_DEATH = 0, 1, 2
 
 
@@ -122,7 +126,8 @@ def _events_and_positions(residents: pd.DataFrame, contacts: pd.DataFrame,
 
 
 def make_cohort(care_homes: pd.DataFrame, residents: pd.DataFrame, contacts: pd.DataFrame,
-                admissions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+                admissions: pd.DataFrame, code_list: pd.DataFrame | None = None,
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Build the cohort (one row per resident) and the events table.
 
     Parameters
@@ -130,6 +135,13 @@ def make_cohort(care_homes: pd.DataFrame, residents: pd.DataFrame, contacts: pd.
     care_homes, residents, contacts, admissions
         The combined, validated tables (used rows only, with a ``region``
         column), as written by the combine step.
+    code_list
+        Checked outcome code list (:func:`optimal_analysis.icd10.check_code_list`).
+        When given and some admission has a ``primary_diagnosis``, each of its
+        outcomes gets the columns of
+        :func:`optimal_analysis.derived_outcomes.resident_columns` and is
+        registered (:func:`optimal_analysis.outcomes.register_derived`);
+        ``place_of_death`` is kept when the residents table has it.
 
     Returns
     -------
@@ -141,7 +153,8 @@ def make_cohort(care_homes: pd.DataFrame, residents: pd.DataFrame, contacts: pd.
     res = residents.merge(homes, on="care_home_id", how="left", validate="many_to_one")
     if res["care_model"].isna().any():
         raise CohortError("residents whose care home is not in the combined care_homes")
-    res = res[RESIDENT_COLUMNS].sort_values("resident_id", ignore_index=True)
+    keep = RESIDENT_COLUMNS + [c for c in OPTIONAL_RESIDENT_COLUMNS if c in res.columns]
+    res = res[keep].sort_values("resident_id", ignore_index=True)
     res["follow_up_days"] = _days(res["exit_date"] - res["entry_date"]) + 1
     res["person_years"] = res["follow_up_days"] / DAYS_PER_YEAR
     res["died"] = (res["exit_reason"] == "died").to_numpy(dtype=bool)
@@ -181,4 +194,20 @@ def make_cohort(care_homes: pd.DataFrame, residents: pd.DataFrame, contacts: pd.
         has, first_day.fillna(0).to_numpy(dtype=np.int64), res["follow_up_days"].to_numpy())
     res["admission_status"] = np.where(
         has, STATUS_ADMISSION, np.where(res["died"], STATUS_DEATH, STATUS_CENSORED)).astype(np.int8)
-    return res, events
+    return _with_derived(res, admissions, code_list), events
+
+
+def _with_derived(res: pd.DataFrame, admissions: pd.DataFrame,
+                  code_list: pd.DataFrame | None) -> pd.DataFrame:
+    """Add the derived outcomes' columns (when there are diagnoses and a code list)."""
+    if (code_list is None or "primary_diagnosis" not in admissions
+            or not admissions["primary_diagnosis"].notna().any()):
+        return res
+    pos = pd.Index(res["resident_id"]).get_indexer(admissions["resident_id"])
+    entry = res["entry_date"].to_numpy(dtype="datetime64[ns]")[pos]
+    day = _days(admissions["admission_date"] - pd.Series(entry, index=admissions.index)) + 1
+    flags = derived.derived_flags(admissions["method"], admissions["primary_diagnosis"], code_list)
+    registry.register_derived(flags.columns)
+    cols = derived.resident_columns(len(res), pos, day, flags, res["died"].to_numpy(),
+                                    res["follow_up_days"].to_numpy())
+    return pd.concat([res, cols.set_index(res.index)], axis=1)

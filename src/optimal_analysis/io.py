@@ -137,3 +137,17 @@ def save_figure(
             metadata = {"Date": None} if fmt in ("svg", "pdf") else {"Software": None}
             with atomic_path(path) as tmp:
                 fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
+
+
+def read_code_list(path: str | os.PathLike[str] | None) -> pd.DataFrame | None:
+    """The outcome code list at ``path``, checked (None when no path is configured).
+
+    Every cell is read as text; :func:`optimal_analysis.icd10.check_code_list`
+    raises naming the file, line, column and value of every problem.
+    """
+    if not path:
+        return None
+    from optimal_analysis.icd10 import check_code_list
+
+    table = pd.read_csv(path, dtype="string", keep_default_na=False)
+    return check_code_list(table, source=str(path))

@@ -37,12 +37,13 @@ __all__ = [
     "get",
     "label",
     "of_kind",
+    "register_derived",
 ]
 
 #: Kinds of analysis an outcome can have.
 KINDS = ("count", "days", "time_to_first", "share")
 #: Where an outcome's events come from.
-SOURCES = ("service", "admission_method", "stays", "exit_reason")
+SOURCES = ("service", "admission_method", "stays", "exit_reason", "diagnosis")
 #: Sources whose per-resident counts the cohort takes from the events table.
 EVENT_SOURCES = ("service", "admission_method")
 
@@ -107,6 +108,28 @@ OUTCOMES: dict[str, Outcome] = {
                 cost_items=("emergency_bed_day", "elective_bed_day"), poisson_ci=False),
     )
 }
+
+
+def register_derived(names: Iterable[str]) -> list[Outcome]:
+    """Register the derived outcomes of an outcome code list (source ``diagnosis``).
+
+    A derived outcome (docs/outcome_codes.md) counts the emergency admissions
+    whose primary diagnosis is on its code list: a ``count`` and
+    ``time_to_first`` outcome whose stays are costed like emergency stays. The
+    cohort gives it the columns ``name``, ``time_to_{name}_days`` and
+    ``{name}_status`` (:mod:`optimal_analysis.derived_outcomes`). Registering a
+    name twice keeps the first entry. Returns the entries, in the given order.
+    """
+    out = []
+    for name in names:
+        if name not in OUTCOMES:
+            text = name.replace("_", " ").capitalize()
+            OUTCOMES[name] = Outcome(
+                name, text if text.endswith("s") else text + "s", ("count", "time_to_first"),
+                "diagnosis", (name,), cost_items=("emergency_admission", "emergency_bed_day"),
+                time_column=f"time_to_{name}_days", first_label=f"First {text.lower()}")
+        out.append(OUTCOMES[name])
+    return out
 
 
 def get(name: str) -> Outcome:

@@ -13,5 +13,7 @@ rule make_cohort:
         R("logs/make_cohort.log"),
     benchmark:
         R("benchmarks/make_cohort.tsv")
+    params:
+        outcome_codes=config["outcome_codes"],
     script:
         "../scripts/make_cohort.py"

@@ -30,6 +30,7 @@ rule combine_regions:
         **{t: R(f"interim/{t}.parquet") for t in TABLES},
         accounting=R("data_quality/data_quality.csv"),
         failures=R("data_quality/failures.csv"),
+        optional_data=R("tables/optional_data.csv"),
     log:
         R("logs/combine_regions.log"),
     benchmark:

@@ -13,6 +13,7 @@ rule crude_rates:
         R("benchmarks/crude_rates.tsv")
     params:
         care_models=config["care_models"],
+        outcome_codes=config["outcome_codes"],
     script:
         "../scripts/crude_rates.py"
 
@@ -34,6 +35,7 @@ rule rate_models:
         care_models=config["care_models"],
         covariates=config["covariates"],
         outcomes=config["rate_outcomes"],
+        outcome_codes=config["outcome_codes"],
         few_clusters_threshold=config["few_clusters_threshold"],
         wild_bootstrap_replicates=config["wild_bootstrap_replicates"],
         seed=config["seed"],

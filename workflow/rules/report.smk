@@ -40,6 +40,10 @@ REPORT_SECTIONS = {
         "tables": ["scheme_effects", "power"],
         "figures": ["published/scheme_rates", "published/event_study"],
     },
+    "commissioner": {
+        "tables": ["optional_data", "place_of_death"],
+        "figures": ["published/place_of_death"],
+    },
 }
 
 

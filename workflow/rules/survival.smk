@@ -26,6 +26,7 @@ rule survival:
         care_models=config["care_models"],
         reference=config["reference_care_model"],
         covariates=config["covariates"],
+        outcome_codes=config["outcome_codes"],
         at_risk_days=config["survival"]["at_risk_days"],
         rmst_horizon_days=config["survival"]["rmst_horizon_days"],
         ph_transform=config["survival"]["ph_transform"],

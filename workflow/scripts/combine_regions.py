@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimal_analysis import io
+from optimal_analysis.derived_outcomes import optional_data_table
 from optimal_analysis.ingest import TABLES, combine_regions, empty_failures, file_labels
 from optimal_analysis.logs import setup_logging
 
@@ -26,5 +27,8 @@ combined, failures, accounting = combine_regions(
 for table in TABLES:  # outputs are named by table (rule combine_regions)
     io.write_parquet(combined[table], snakemake.output[table])
 io.write_csv(accounting, snakemake.output.accounting)
+# completeness of the optional columns by region (docs/outcome_codes.md)
+io.write_csv(optional_data_table(combined["admissions"], combined["residents"]),
+             snakemake.output.optional_data)
 io.write_csv(failures, snakemake.output.failures)
 log.info("combined %d regions; %d failures", len(tables), len(failures))

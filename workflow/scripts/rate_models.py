@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from optimal_analysis.io import read_parquet, write_csv
+from optimal_analysis import outcomes
+from optimal_analysis.derived_outcomes import derived_in_cohort
+from optimal_analysis.io import read_code_list, read_parquet, write_csv
 from optimal_analysis.logs import setup_logging
 from optimal_analysis.rates.models import make_rate_models
 
@@ -11,12 +13,15 @@ log = setup_logging(snakemake.log[0])
 p = snakemake.params
 
 cohort = read_parquet(snakemake.input.cohort)
+# derived outcomes of the code list (docs/outcome_codes.md) get rate ratios too
+derived = derived_in_cohort(cohort.columns, read_code_list(p.outcome_codes))
+outcomes.register_derived(derived)
 results = make_rate_models(
     cohort,
     reference=p.reference,
     care_models=p.care_models,
     covariates=p.covariates,
-    outcomes=p.outcomes,
+    outcomes=[*p.outcomes, *(d for d in derived if d not in p.outcomes)],
     few_clusters_threshold=p.few_clusters_threshold,
     wild_bootstrap_replicates=p.wild_bootstrap_replicates,
     rng=np.random.default_rng(p.seed),

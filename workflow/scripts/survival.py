@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from optimal_analysis.io import read_parquet, write_csv
+from optimal_analysis import outcomes
+from optimal_analysis.derived_outcomes import derived_in_cohort
+from optimal_analysis.io import read_code_list, read_parquet, write_csv
 from optimal_analysis.logs import setup_logging
 from optimal_analysis.survival import make_survival_tables
 
@@ -10,8 +12,11 @@ snakemake = globals()["snakemake"]  # set by Snakemake's script directive
 log = setup_logging(snakemake.log[0])
 p = snakemake.params
 
+cohort = read_parquet(snakemake.input.cohort)
+# derived outcomes of the code list (docs/outcome_codes.md): Cox and Fine-Gray of time to first
+outcomes.register_derived(derived_in_cohort(cohort.columns, read_code_list(p.outcome_codes)))
 tables = make_survival_tables(
-    read_parquet(snakemake.input.cohort),
+    cohort,
     reference=p.reference,
     covariates=p.covariates,
     at_risk_days=p.at_risk_days,

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from optimal_analysis.care_models import CareModelsLike
 from optimal_analysis.figures.costs import plot_cost_by_service_group
+from optimal_analysis.figures.deaths import plot_place_of_death
 from optimal_analysis.figures.describe import plot_service_use
 from optimal_analysis.figures.economics import plot_ce_plane, plot_saving_curve
 from optimal_analysis.figures.evaluation import plot_event_study, plot_scheme_rates
@@ -204,6 +205,12 @@ PUBLISHED_FIGURES: dict[str, PublishedFigure] = {
         ("event_study",), lambda t, care_models: _scheme(t["event_study"], plot_event_study),
         "Rate ratio of emergency admission of switching against not switching, by months from "
         "the switch (month -1 = 1), 95% CI; before the switch it shows pre-trends."),
+    "place_of_death": PublishedFigure(
+        ("place_of_death",),
+        lambda t, care_models: _figure_of(plot_place_of_death(
+            numeric_published(t["place_of_death"]), care_models=care_models)),
+        "Share of deaths that happened in hospital by care model, exact binomial 95% CI "
+        "from the published counts."),
 }
 #: Figure name -> the published tables it is drawn from.
 FIGURE_TABLES: dict[str, tuple[str, ...]] = {k: f.tables for k, f in PUBLISHED_FIGURES.items()}

@@ -53,7 +53,8 @@ class RegionTables:
 
 def empty_table(table: str) -> pd.DataFrame:
     """A zero-row parsed table of ``table`` with the contract's columns."""
-    kinds = {"string": "string", "date": "datetime64[ns]", "bool": "boolean", "int": "Int64",
+    kinds = {"string": "string", "icd10": "string", "place": "string",
+             "date": "datetime64[ns]", "bool": "boolean", "int": "Int64",
              "float": "float64"}
     df = pd.DataFrame({c.name: pd.Series(dtype=kinds[c.kind]) for c in COLUMNS[table]})
     df["_line"] = pd.Series(dtype=np.int64)
@@ -125,8 +126,12 @@ def parse_table(
             bad_cells[spec.name] = bad
             what = {"date": "not a valid date (expected YYYY-MM-DD)",
                     "bool": "not a boolean (expected true/false, 1/0 or yes/no)",
-                    "int": "not a whole number", "float": "not a number"}[spec.kind]
-            problem = pd.Series(f"invalid_{spec.kind}", index=raw.index[bad])
+                    "int": "not a whole number", "float": "not a number",
+                    "icd10": "not a well-formed ICD-10 code (e.g. J18.9)",
+                    "place": "not one of hospital, care_home, hospice, other"}[spec.kind]
+            problem = pd.Series(
+                "unknown_code" if spec.kind == "place" else f"invalid_{spec.kind}",
+                index=raw.index[bad])
             message = pd.Series(f"{spec.name} is {what}", index=raw.index[bad])
             if spec.kind == "date":  # well-formed but beyond what a timestamp can hold
                 text = raw.loc[bad, spec.name].astype("string").str.strip()
@@ -144,6 +149,13 @@ def parse_table(
                                               message.loc[idx]))
     df["_line"] = raw["_line"].to_numpy()
     df["_reason"] = pd.Series(pd.NA, index=df.index, dtype="string")
+    if table == "residents" and "place_of_death" in raw.columns:  # only deaths have a place
+        alive = (df["place_of_death"].notna() & df["exit_reason"].ne("died")).fillna(False)
+        if alive.any():
+            rows = raw.loc[alive.to_numpy(bool)]
+            failures.append(make_failures(
+                region, table, file, rows, "place_of_death", rows["place_of_death"],
+                "place_without_death", "place_of_death given for a resident who did not die"))
 
     failures.append(_schema_failures(df, raw, region=region, table=table, file=file,
                                      care_models=care_models, bad_cells=bad_cells))

@@ -16,6 +16,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from optimal_analysis.icd10 import normalise_codes
+from optimal_analysis.place_of_death import normalise_places
+
 SERVICE_CODES: tuple[str, ...] = (
     "gp_surgery",
     "gp_visit",
@@ -58,7 +61,7 @@ class ColumnSpec:
     """One column of an input table: its contract type and whether it is required."""
 
     name: str
-    kind: str  # "string", "date", "bool", "int", "float"
+    kind: str  # "string", "date", "bool", "int", "float", "icd10", "place"
     required: bool
     default: object = None  # value used when an optional column is absent or empty
 
@@ -80,6 +83,7 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("entry_date", "date", True),
         ColumnSpec("exit_date", "date", True),
         ColumnSpec("exit_reason", "string", True),
+        ColumnSpec("place_of_death", "place", False),
     ),
     "contacts": (
         ColumnSpec("resident_id", "string", True),
@@ -92,6 +96,7 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("admission_date", "date", True),
         ColumnSpec("discharge_date", "date", False),
         ColumnSpec("method", "string", True),
+        ColumnSpec("primary_diagnosis", "icd10", False),
     ),
     "care_model_history": (
         ColumnSpec("care_home_id", "string", True),
@@ -103,9 +108,9 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
 # Columns that may be empty in a row even though the column itself must exist.
 NULLABLE: dict[str, set[str]] = {
     "care_homes": {"beds"},
-    "residents": {"barthel"},
+    "residents": {"barthel", "place_of_death"},
     "contacts": set(),
-    "admissions": {"discharge_date"},
+    "admissions": {"discharge_date", "primary_diagnosis"},
     "care_model_history": set(),
 }
 
@@ -148,6 +153,12 @@ def parse_column(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
         return parsed, pd.Series(False, index=values.index)
     if kind == "bool" and pd.api.types.is_bool_dtype(values):
         return values.astype("boolean"), pd.Series(False, index=values.index)
+    if kind == "icd10":  # normal form (J18.9, j189 -> J189); bad = not well formed
+        normal, bad = normalise_codes(values)
+        return normal.astype("string"), bad
+    if kind == "place":  # hospital / care_home / hospice / other; bad = anything else
+        normal, bad = normalise_places(values)
+        return normal.astype("string"), bad
     text = _as_text(values)
     empty = text == ""
     if kind == "string":
@@ -242,6 +253,7 @@ def input_schema(table: str, care_models: list[str] | tuple[str, ...]) -> pa.Dat
             "entry_date": col("datetime64[ns]", _date_range(), name="entry_date"),
             "exit_date": col("datetime64[ns]", _date_range(), name="exit_date"),
             "exit_reason": col("string", isin(EXIT_REASONS, "exit_reason"), name="exit_reason"),
+            "place_of_death": col("string", name="place_of_death"),
         }
     elif table == "contacts":
         cols = {
@@ -256,6 +268,7 @@ def input_schema(table: str, care_models: list[str] | tuple[str, ...]) -> pa.Dat
             "admission_date": col("datetime64[ns]", _date_range(), name="admission_date"),
             "discharge_date": col("datetime64[ns]", _date_range(), name="discharge_date"),
             "method": col("string", isin(ADMISSION_METHODS, "method"), name="method"),
+            "primary_diagnosis": col("string", name="primary_diagnosis"),
         }
     elif table == "care_model_history":
         cols = {

@@ -52,6 +52,7 @@ from optimal_analysis.report.rounding import (
     round_counts,
     rounding_slack,
 )
+from optimal_analysis.stats.binomial import clopper_pearson
 from optimal_analysis.stats.poisson import exact_poisson_rate_ci
 from optimal_analysis.stats.smd import smd_binary
 from optimal_analysis.tidy import MARKER
@@ -135,6 +136,17 @@ def _rates_from_rounded(t: pd.DataFrame) -> dict[str, pd.Series]:
     }
 
 
+def _share_from_rounded(t: pd.DataFrame) -> dict[str, pd.Series]:
+    """place_of_death: share = deaths_in_hospital / deaths with its exact binomial limits,
+    from the rounded counts (a share of the exact counts would give them away)."""
+    x = t["deaths_in_hospital"].astype(float).to_numpy()
+    n = t["deaths"].astype(float).to_numpy()
+    ok = np.isfinite(x) & np.isfinite(n) & (x <= n)
+    share, low, high = clopper_pearson(np.where(ok, x, 0), np.where(ok, n, 0))
+    return {c: pd.Series(np.where(ok, v, np.nan), index=t.index)
+            for c, v in (("share", share), ("conf_low", low), ("conf_high", high))}
+
+
 def _baseline_percent(t: pd.DataFrame) -> dict[str, pd.Series]:
     """percent = 100 n / (residents of the care model), both rounded; empty where it was.
 
@@ -200,6 +212,17 @@ TABLE_SPECS: dict[str, TableSpec] = {
     ),
     "scheme_effects": TableSpec(), "event_study": TableSpec(), "power": TableSpec(),  # homes
     "scheme_rates": TableSpec(counts=("events",)),  # rate = events / person_years, redrawn
+    "optional_data": TableSpec(
+        counts=("records", "missing"),
+        derived={"share_missing": ("records", "missing")},
+        recompute=lambda t: {"share_missing": t["missing"].astype(float)
+                             / t["records"].astype(float).where(t["records"].astype(float) > 0)},
+    ),
+    "place_of_death": TableSpec(
+        counts=("deaths", "deaths_in_hospital"),
+        derived={c: ("deaths_in_hospital", "deaths") for c in ("share", *_CI)},
+        recompute=_share_from_rounded,
+    ),
     "hazard_ratios": TableSpec(counts=tuple(sorted(_MODEL_N)), optional=_MODEL_N),
     "standardised_rates": TableSpec(
         counts=("n_residents", "residents", "events"),

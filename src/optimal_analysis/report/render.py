@@ -27,9 +27,9 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from optimal_analysis.report import commissioner, fairness, narrative
 from optimal_analysis.report import economics as economics_section
 from optimal_analysis.report import evaluation as evaluation_section
-from optimal_analysis.report import fairness, narrative
 from optimal_analysis.report.findings import key_findings
 from optimal_analysis.report.methods import compute_caveats, make_methods
 from optimal_analysis.report.tables import TABLE_TITLES, care_models_of, display_table
@@ -61,6 +61,7 @@ SECTION_TITLES: dict[str, str] = {
     "survival": "Time to first admission and survival",
     fairness.FAIRNESS: fairness.FAIRNESS_TITLE,
     "evaluation": "Did the scheme work?",
+    "commissioner": "Outcomes commissioners track",
     "service_use": "NHS service use",
     "data": "The question and the data",
     "residents": "Who the residents are",
@@ -78,6 +79,7 @@ SECTION_TEXT: dict[str, Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]]
     "survival": narrative.survival_text,
     "data": narrative.data_text,
     fairness.FAIRNESS: fairness.fairness_text,
+    "commissioner": commissioner.commissioner_text,
 }
 
 #: Tables shown in their own section (short, and the section's point); every other table
@@ -93,6 +95,8 @@ EMPTY_TABLE_REASONS = {
     "ph_tests": "No proportional-hazards tests: no Cox model could be fitted in this run.",
     "region_effects": fairness.EMPTY_REGIONS,
     **evaluation_section.EMPTY_REASONS,
+    "place_of_death": "Deaths in hospital are not shown: the data have no place of death "
+    "(residents.place_of_death, optional in the data contract).",
 }
 
 #: Table name -> its display ``(table, config) -> {"columns", "rows", "note"[, "title"]}``
@@ -104,9 +108,16 @@ TABLE_DISPLAYS: dict[str, Callable[[pd.DataFrame, Mapping[str, Any]], dict[str, 
     "economics": economics_section.display_economics,
     **fairness.FAIRNESS_DISPLAYS,
     **evaluation_section.DISPLAYS,
+    "optional_data": commissioner.display_optional_data,
+    "place_of_death": commissioner.display_place_of_death,
 }
 
 _INTRO = {
+    "commissioner": "Emergency admissions for potentially avoidable conditions (ambulatory "
+    "care sensitive conditions and conditions the Health Foundation singles out for care "
+    "homes) and for injuries typical of falls, defined by the outcome code list "
+    "(docs/outcome_codes.md), are rows of the admission tables and figures; here, how "
+    "complete the diagnoses and places of death are, and where residents died.",
     "economics": economics_section.INTRO,
     fairness.FAIRNESS: fairness.INTRO,
     "evaluation": evaluation_section.INTRO,

@@ -167,6 +167,11 @@ def time_status(outcome: str, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     """Time and status (1 event, 2 competing death, 0 censored) of one outcome of the cohort."""
     if outcome == "death":
         return data["follow_up_days"].to_numpy(float), data["died"].to_numpy(bool).astype(int)
+    if f"{outcome}_status" in data:  # derived outcome (optimal_analysis.derived_outcomes)
+        return (
+            data[f"time_to_{outcome}_days"].to_numpy(float),
+            data[f"{outcome}_status"].astype(int).to_numpy(),
+        )
     return (
         data["time_to_admission_days"].to_numpy(float),
         data["admission_status"].astype(int).to_numpy(),

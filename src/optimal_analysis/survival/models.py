@@ -38,6 +38,7 @@ import pandas as pd
 
 from optimal_analysis import outcomes as registry
 from optimal_analysis.care_models import care_model_levels
+from optimal_analysis.derived_outcomes import status_column
 from optimal_analysis.model_frame import design_matrix, independent_columns
 from optimal_analysis.stats.cox import CoxFit
 from optimal_analysis.stats.cox_zph import cox_zph
@@ -76,7 +77,17 @@ PH_COLUMNS = ["outcome", "model", "adjustment", "transform", "term", "chisq", "d
 def _event(data: pd.DataFrame, outcome: str) -> pd.Series:
     if outcome == "death":
         return data["died"].astype(bool)
+    if registry.get(outcome).source == "diagnosis":  # derived outcome (docs/outcome_codes.md)
+        return data[status_column(outcome)].astype(int) == 1
     return data["admission_status"].astype(int) == 1
+
+
+def _models(columns: pd.Index) -> list[tuple[str, str]]:
+    """The fixed models, then Cox and Fine–Gray for each registered derived outcome
+    the cohort has columns for."""
+    derived = [o.name for o in registry.OUTCOMES.values()
+               if o.source == "diagnosis" and status_column(o.name) in columns]
+    return _MODELS + [(d, m) for d in derived for m in ("cox", "fine_gray")]
 
 
 def _complete_cases(
@@ -130,7 +141,7 @@ def _each_model(
     for adjustment in ("crude", "adjusted"):
         covs = list(covariates) if adjustment == "adjusted" else []
         cc, cc_reasons, cc_whole = _complete_cases(cohort, covs, levels, reference)
-        for outcome, model in _MODELS:
+        for outcome, model in _models(cohort.columns):
             out = _Fit(outcome, model, adjustment, terms, dict(cc_reasons), cc_whole)
             care = cc["care_model"].astype(str)
             out.counts = (

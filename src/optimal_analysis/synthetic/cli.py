@@ -47,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--home-sd", type=float, default=0.2, help="SD of log care-home effect")
     p.add_argument("--overdispersion", type=float, default=0.5, help="variance of gamma frailty")
+    p.add_argument(
+        "--diagnoses", action="store_true",
+        help="also write admissions.primary_diagnosis and residents.place_of_death",
+    )  # fmt: skip
     p.add_argument("--summary", action="store_true", help="log the calibration summary")
     p.add_argument("--scheme", default=None, metavar="CARE_MODEL",
                    help="write a care_model_history: some reference-model homes switch to "
@@ -76,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         home_sd=args.home_sd,
         overdispersion=args.overdispersion,
+        diagnoses=args.diagnoses,
     )
     if args.scheme:
         ds = add_scheme_history(ds, np.random.default_rng([args.seed, 1]),

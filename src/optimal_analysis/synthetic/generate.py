@@ -77,6 +77,7 @@ import pandas as pd
 
 from optimal_analysis.synthetic import population as pop_mod
 from optimal_analysis.synthetic import sim as sim
+from optimal_analysis.synthetic.diagnoses import add_diagnoses
 from optimal_analysis.synthetic.params import (
     COVARIATES,
     DEFAULT_EFFECTS,
@@ -234,6 +235,7 @@ def generate(
     reference: str = "usual_care",
     region_months: Mapping[str, int] | None = None,
     region_late_entry: Mapping[str, float] | None = None,
+    diagnoses: bool = False,
 ) -> SyntheticDataset:
     """Simulate a dataset in the data contract's shape.
 
@@ -265,6 +267,11 @@ def generate(
         for regions not named): later entry means earlier censoring at the
         study end, so censoring differs by region while every region keeps
         residents followed over the whole window.
+    diagnoses : also write ``admissions.primary_diagnosis`` and
+        ``residents.place_of_death`` (:mod:`optimal_analysis.synthetic.diagnoses`,
+        own random stream, so every other cell is the same as without), with
+        truth.json key ``diagnoses`` (derived-outcome events and deaths by
+        place per care model, derived rate ratios, the parameters).
 
     Returns
     -------
@@ -409,5 +416,10 @@ def generate(
     )
     if region_ends is not None:
         truth["region_study_end"] = {r: str(e - 1) for r, e in zip(names, region_ends, strict=True)}
+    if diagnoses:  # own stream: the other tables stay identical with or without
+        truth["diagnoses"] = add_diagnoses(
+            out, np.random.default_rng([seed, 19]), reference=reference,
+            emergency_ratios=truth["rate_ratios"]["emergency_admission"],
+        )  # fmt: skip
     return SyntheticDataset(regions=out, truth=truth)
 
