@@ -112,7 +112,7 @@ def test_unit_cost_coverage_per_scheme():
 
 @pytest.mark.parametrize("name", ["unit_costs_2015.csv", "unit_costs_2024.csv"])
 def test_shipped_tables_cover_the_contract(name):
-    from optimal_analysis.schemas import SERVICE_CODES
+    from optimal_analysis.ingest.schemas import SERVICE_CODES
 
     table = pd.read_csv(REPO / "config" / "unit_costs" / name)
     assert unit_cost_coverage_problems(table, services=SERVICE_CODES) == []

@@ -1,4 +1,4 @@
-"""Date-layout detection and declared-layout parsing (optimal_analysis.date_layouts)."""
+"""Date-layout detection and declared-layout parsing (optimal_analysis.ingest.dates)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimal_analysis.date_layouts import (
+from optimal_analysis.ingest.dates import (
     LAYOUTS,
     detect_date_layout,
     layout_advice,

@@ -1,11 +1,11 @@
-"""The exclude-mode stop when too much of a region is set aside (exclusion_share)."""
+"""The exclude-mode stop when too much of a region is set aside (optimal_analysis.ingest.share)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from optimal_analysis.exclusion_share import (
+from optimal_analysis.ingest.share import (
     ExcessiveExclusionError,
     check_excluded_share,
     excluded_shares,

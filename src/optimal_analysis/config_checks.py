@@ -175,7 +175,10 @@ def unit_cost_coverage_problems(
         return out
 
     problems = []
-    for scheme, miss in gaps(unit_costs).items():
+    found = gaps(unit_costs)
+    if len(found) > 1 and len({tuple(m) for m in found.values()}) == 1:
+        found = {"": next(iter(found.values()))}  # the same gaps in every scheme: said once
+    for scheme, miss in found.items():
         where = f" (scheme {scheme})" if scheme else ""
         problems.append(f"{name}{where} has no unit cost for {len(miss)} of the data contract's "
                         f"services: {', '.join(miss)}; add a row for each (item, unit, cost, "

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["LAYOUTS", "DateLayout", "DateLayoutReport", "detect_date_layout", "layout_advice",
-           "layout_names", "parse_dates"]
+           "layout_hint", "layout_names", "parse_dates", "read_by"]
 
 #: A time of day after the date ("2021-07-27 00:00:00", "27/07/2021 13:05"): ignored.
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -246,3 +246,30 @@ def layout_advice(report: DateLayoutReport, *, region: str, config_key: str = "d
     return (f"the dates follow no known layout (e.g. {eg}); known layouts: "
             f"{', '.join(LAYOUTS)}")
 
+
+
+def layout_hint(columns: list[pd.Series], *, region: str, lo: pd.Timestamp = CONTRACT_MIN,
+                hi: pd.Timestamp = CONTRACT_MAX) -> tuple[tuple[str, ...], str]:
+    """The layout(s) a file's dates follow when it is not the contract's, and the advice.
+
+    ``columns`` are the date columns of one file, as text. Returns
+    ``(layouts, advice)``: the detected layout (or the tied ambiguous ones) and
+    :func:`layout_advice`; ``((), "")`` when the dates are plain ISO (a few
+    bad values are then typos, not a layout) or follow no known layout.
+    """
+    report = detect_date_layout(columns, lo=lo, hi=hi)
+    if report.layout == "ISO" and report.with_time == 0:
+        return (), ""
+    layouts = (report.layout,) if report.layout else report.ambiguous
+    if not layouts:
+        return (), ""
+    return layouts, layout_advice(report, region=region)
+
+
+def read_by(values: pd.Series, layouts: tuple[str, ...]) -> pd.Series:
+    """Mask of the non-empty ``values`` that any of ``layouts`` reads as a date."""
+    ok = pd.Series(False, index=values.index)
+    for name in layouts:
+        parsed, _ = parse_dates(values, name)
+        ok |= parsed.notna()
+    return ok

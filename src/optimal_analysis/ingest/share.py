@@ -65,11 +65,13 @@ def excluded_shares(accounting: pd.DataFrame, failures: pd.DataFrame) -> pd.Data
     return out
 
 
-def _cause_text(region: str, reason: str, n: int, failures: pd.DataFrame) -> str:
+def _cause_text(region: str, table: str, reason: str, n: int, failures: pd.DataFrame) -> str:
     rows = f"{n:,} row{'s' if n != 1 else ''}"
     if reason in CASCADE_REASONS:
         return f"{CASCADE_REASONS[reason]} ({rows})"
     f = failures[(failures["region"] == region) & (failures["problem"] == reason)]
+    if (f["table"] == table).any():
+        f = f[f["table"] == table]
     if f.empty:
         return f"{reason} ({rows})"
     first = f.iloc[0]
@@ -91,7 +93,7 @@ def check_excluded_share(accounting: pd.DataFrame, failures: pd.DataFrame, *,
     if len(over):
         lines = []
         for r in over.itertuples():
-            causes = "; ".join(_cause_text(r.region, reason, n, failures)
+            causes = "; ".join(_cause_text(r.region, r.table, reason, n, failures)
                                for reason, n in r.causes[:3])
             lines.append(f"  region {r.region!r}, {r.table}: {r.set_aside:,} of {r.rows:,} rows "
                          f"({100 * r.share:.0f}%) would be set aside: {causes}")
