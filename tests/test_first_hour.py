@@ -207,3 +207,20 @@ def test_data_dir_above_the_regions_and_a_missing_file(tmp_path):
     assert (f"  region 'west' has no residents file (residents.csv or residents.parquet in "
             f"{data / 'west'}); add it, or leave the region out: --config "
             '"regions=[north, south]"') in proc.stderr
+
+
+def test_report_top_states_what_was_set_aside():
+    from optimal_analysis.report.set_aside import set_aside_lines
+
+    flow = pd.DataFrame(
+        [("north", "residents", "read", 800), ("north", "residents", "excluded: invalid_date", 795),
+         ("north", "residents", "analysed", 5), ("north", "contacts", "read", 3300),
+         ("north", "contacts", "excluded: resident_excluded", 3290),
+         ("north", "contacts", "excluded: after_exit", "[c]"),
+         ("north", "contacts", "analysed", 5), ("south", "residents", "read", 400),
+         ("south", "residents", "analysed", 400)],
+        columns=["region", "table", "step", "rows"])
+    assert set_aside_lines({"data_flow": flow}) == [
+        "north: 795 of 800 residents (invalid date 795); at least 3,290 of 3,300 contacts "
+        "(resident excluded 3,290, after exit [c])"]
+    assert set_aside_lines({"data_flow": flow[flow["region"] == "south"]}) == []

@@ -72,7 +72,7 @@ def check_config(config: Mapping[str, Any], schema_path: str | Path) -> None:
 
 
 def coerce_config(config: dict[str, Any], schema_path: str | Path) -> None:
-    """Give command-line values the schema's types, in place (:func:`config_checks.coerce_to_schema`).
+    """Give command-line values the schema's types, in place (``coerce_to_schema``).
 
     ``--config "disclosure={suppress_max: 9}"`` reaches the config as the text
     ``'9'``; after this it is the integer 9, as from a config file.
