@@ -26,7 +26,8 @@ RUN_STARTED = time.time()
 # message alone (exit_on_config_error); command-line values get the schema's types first.
 with exit_on_config_error():
     coerce_config(config, CONFIG_SCHEMA)
-    check_config(config, CONFIG_SCHEMA)  # every problem at once, with did-you-mean hints
+    # every problem at once, with did-you-mean hints
+    check_config(config, CONFIG_SCHEMA)
 validate(config, CONFIG_SCHEMA)  # also fills in the schema's defaults
 
 
@@ -56,13 +57,16 @@ rule all:
 # output ends with the reason (optimal_analysis.run_messages).
 onsuccess:
     if Path(R("report.html")).exists():
-        print(closing_line(config["results_dir"]), file=sys.stderr)
+        _closing = closing_line(config["results_dir"])
+        atexit.register(lambda: print(_closing, file=sys.stderr))
 
 
 onerror:
     _summary = failure_summary(
         Path(R("logs")).rglob("*.log"),
         since=RUN_STARTED,
-        snakemake_log=", ".join(map(str, log)) if isinstance(log, list) else str(log),
+        snakemake_log=(
+            ", ".join(map(str, log)) if isinstance(log, list) else str(log)
+        ),
     )
     atexit.register(lambda: print("\n" + _summary, file=sys.stderr))
