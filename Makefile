@@ -4,14 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
+# The results folder the notebooks read (make lab RESULTS=/path/to/results).
+RESULTS ?= results
 
-.PHONY: run test test-fast bench validate lint clean-results synthetic
+.PHONY: help run test test-fast bench validate lint clean-results synthetic lab notebooks
+.DEFAULT_GOAL := help
+
+## help: list the targets with what each does (this list)
+help:
+	@echo "make <target>   (each sets up .venv on first use; CORES=$(CORES))"
+	@sed -n 's/^## \([a-z-]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 16
 
 $(STAMP): pyproject.toml requirements/lock.txt
+	@echo "Setting up the environment in $(VENV) (first use only; downloads about 300 MB of pinned packages, a few minutes)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements/lock.txt -e ".[test]"
+	$(BIN)/python -m pip install --progress-bar on -c requirements/lock.txt -e ".[test]"
 	touch $(STAMP)
+	@echo "Environment ready: $(VENV)"
 
 ## run: the whole analysis on the bundled synthetic data -> results/
 run: $(STAMP)
@@ -21,7 +31,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(CORES) -q
 
-## test-fast: everything but the end-to-end and large-data tests
+## test-fast: everything but the tests marked slow (end-to-end workflow runs, notebooks, large data)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(CORES) -q -m "not slow"
 
@@ -29,8 +39,8 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py
 
-## validate: simulation study of bias, SEs and coverage -> docs/validation.md (1,000 replicates x 2 designs, about 8 minutes;
-## VALIDATE_ARGS="--replicates 20" for a quick check)
+## validate: simulation study of bias, SEs and coverage -> docs/validation.md (about 8 minutes)
+# 1,000 replicates x 2 designs; VALIDATE_ARGS="--replicates 20" for a quick check.
 validate: $(STAMP)
 	$(BIN)/python validation/run_validation.py --workers $(CORES) $(VALIDATE_ARGS)
 
@@ -45,5 +55,15 @@ lint: $(STAMP)
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/mypy
 
+## lab: JupyterLab on notebooks/ in the project's environment, reading RESULTS (default results/)
+lab: $(STAMP)
+	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install --progress-bar on "jupyterlab>=4"
+	@test -f "$(RESULTS)/config.yaml" || { echo "$(RESULTS)/config.yaml not found: run the analysis first (make run), or make lab RESULTS=<results_dir of a run>"; exit 1; }
+	OPTIMAL_RESULTS="$(abspath $(RESULTS))" $(BIN)/jupyter lab notebooks/
+
+## notebooks: the same as lab
+notebooks: lab
+
+## clean-results: delete results/ (the repository's own results folder only)
 clean-results:
 	rm -rf results

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -98,6 +99,7 @@ def _complete(combined, accounting) -> None:
         cohort.set_index("resident_id")["follow_up_days"])).all()
 
 
+@pytest.mark.slow  # 150 examples: about a minute on 2 cores
 @settings(max_examples=150, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(corruption(), min_size=1, max_size=3))

@@ -56,3 +56,46 @@ def test_notebook_runs_on_synthetic_results(
         if o.get("output_type") == "error"
     ]
     assert not errors
+
+
+@pytest.mark.slow
+def test_costs_notebook_uses_the_configuration_of_the_run_it_reads(
+    synthetic_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A run made with the 2024 unit-cost table: the notebook's "same table" is that table."""
+    import json
+
+    import yaml
+
+    from tests.conftest import run_workflow
+
+    results = tmp_path / "run2024"
+    run_workflow(synthetic_data, results, "unit_costs=config/unit_costs/unit_costs_2024.csv",
+                 targets=(str(results / "tables" / "costs.csv"), str(results / "config.yaml")))
+    recorded = yaml.safe_load((results / "config.yaml").read_text())
+    assert Path(recorded["unit_costs"]) == (NOTEBOOK_DIR.parent / "config" / "unit_costs"
+                                            / "unit_costs_2024.csv")
+    assert recorded["disclosure"]["suppress_max"] == 7 and recorded["date_format"] == {}
+    monkeypatch.setenv("OPTIMAL_RESULTS", str(results))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    book = nbformat.read(NOTEBOOK_DIR / "03_costs.ipynb", as_version=4)
+    book.cells.append(nbformat.v4.new_code_cell(
+        "import json\n"
+        "run = costs[costs['item'] == 'total'].set_index('care_model')['cost_per_resident_year']\n"
+        "same = total_per_resident_year(configured_table, config['price_year'])\n"
+        "default = total_per_resident_year(pd.read_csv(UNIT_COSTS_DIR / 'unit_costs_2015.csv'),\n"
+        "                                  config['price_year'])\n"
+        "print('CHECK' + json.dumps({'unit_costs': str(UNIT_COSTS),\n"
+        "    'same': ((same - run).abs() / run).max(),\n"
+        "    'default': ((default - run).abs() / run).max(),\n"
+        "    'columns': list(comparison.columns)}))"))
+    NotebookClient(book, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOK_DIR)}}).execute()
+    text = "".join(o.get("text", "") for o in book.cells[-1].outputs)
+    check = json.loads(text.split("CHECK", 1)[1])
+    assert check["unit_costs"].endswith("unit_costs_2024.csv")
+    # re-costing with the run's own table at the run's price year gives the run's figure ...
+    assert check["same"] < 1e-9
+    # ... and the repository's default table would not (the bug this guards against)
+    assert check["default"] > 0.01
+    assert "unit_costs_2015" in check["columns"] and "unit_costs_2024" not in check["columns"]

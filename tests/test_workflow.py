@@ -76,7 +76,7 @@ def test_stop_mode_stops_with_a_message_naming_the_problem(tmp_path):
 def test_exclude_mode_completes_and_the_accounting_balances(tmp_path):
     data = _bad_dataset(tmp_path / "data")
     results = tmp_path / "results"
-    run_workflow(data, results, "on_invalid=exclude",
+    run_workflow(data, results, "on_invalid=exclude", "max_excluded_share=0.5",
                  targets=(str(results / "interim" / "cohort.parquet"),))
     cohort = pd.read_parquet(results / "interim" / "cohort.parquet")
     assert sorted(cohort["resident_id"]) == ["R1", "R1s", "R2s", "R3"]

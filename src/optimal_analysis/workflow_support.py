@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pandas as pd
 
-from optimal_analysis import outcomes
+from optimal_analysis import config_checks, outcomes
 
 
 class ConfigError(Exception):
@@ -73,6 +75,91 @@ def check_config(config: Mapping[str, Any], schema_path: str | Path) -> None:
                           + "\nSee config/config.yaml for every key and its meaning.")
 
 
+def coerce_config(config: dict[str, Any], schema_path: str | Path) -> None:
+    """Give command-line values the schema's types, in place (``coerce_to_schema``).
+
+    ``--config "disclosure={suppress_max: 9}"`` reaches the config as the text
+    ``'9'``; after this it is the integer 9, as from a config file.
+    """
+    schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
+    coerced = config_checks.coerce_to_schema(config, schema)
+    config.clear()
+    config.update(coerced)
+
+
+@contextmanager
+def exit_on_config_error() -> Iterator[None]:
+    """Turn a :class:`ConfigError` into a plain exit with its message (no Snakemake trailer)."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
+
+
+def _csv(path: Path, key: str, problems: list[str], pattern: str) -> pd.DataFrame | None:
+    if not path.is_file():
+        near = sorted(str(p) for p in path.parent.glob(pattern)) if path.parent.is_dir() else []
+        problems.append(f"{key} {str(path)!r} is not a file"
+                        + (f" (available: {', '.join(near)})" if near else ""))
+        return None
+    try:
+        return pd.read_csv(path)
+    except (ValueError, OSError) as exc:
+        problems.append(f"{key} {str(path)!r} cannot be read as CSV: {exc}")
+        return None
+
+
+def check_study_inputs(config: Mapping[str, Any], *, regions: Sequence[str],
+                       tables: Sequence[str], services: Sequence[str],
+                       admission_methods: Sequence[str]) -> None:
+    """Start-up checks that read files: region folders, unit costs, inflation index.
+
+    Raises :class:`ConfigError` listing every problem (see
+    :mod:`optimal_analysis.config_checks`): ``data_dir`` one level off or a
+    region without some table; ``price_year`` or a unit cost's price year
+    missing from the inflation index; a contract service or admission method
+    with no unit cost.
+    """
+    problems = list(config_checks.region_folder_problems(config["data_dir"], regions, tables))
+    costs_path, index_path = Path(config["unit_costs"]), Path(config["inflation"])
+    costs = _csv(costs_path, "unit_costs", problems, "unit_cost*.csv")
+    index = _csv(index_path, "inflation", problems, "*.csv")
+    if costs is not None and index is not None and "year" in index and "price_year" in costs:
+        problems += config_checks.price_year_problems(
+            config["price_year"], index["year"], costs["price_year"],
+            inflation_name=str(index_path), unit_costs_name=str(costs_path))
+    if costs is not None and "item" in costs:
+        others = {str(p): pd.read_csv(p) for p in sorted(costs_path.parent.glob("unit_cost*.csv"))
+                  if p.resolve() != costs_path.resolve()}
+        problems += config_checks.unit_cost_coverage_problems(
+            costs, services=services, admission_methods=admission_methods,
+            name=str(costs_path), others=others)
+    if problems:
+        raise ConfigError("Invalid configuration:\n  " + "\n  ".join(problems)
+                          + "\nNothing was run.")
+
+
+#: Config keys that are paths: recorded absolute, so the record works from any folder.
+PATH_KEYS = ("data_dir", "results_dir", "unit_costs", "inflation")
+
+
+def effective_config_yaml(config: Mapping[str, Any]) -> str:
+    """The configuration a run used, as YAML (``results_dir/config.yaml``).
+
+    Config files and ``--config`` overrides applied, schema defaults filled in,
+    paths (:data:`PATH_KEYS`) made absolute. Valid as a config file:
+    ``snakemake --configfile results/config.yaml`` runs the same analysis.
+    """
+    import yaml
+
+    out = {k: (str(Path(v).resolve()) if k in PATH_KEYS else v) for k, v in config.items()}
+    head = ("# The configuration of the run that wrote this folder: config file(s) and --config\n"
+            "# overrides applied, defaults filled in, paths absolute. The notebooks read it.\n"
+            "# To run the same analysis again: snakemake --cores 2 --configfile <this file>\n")
+    return head + yaml.safe_dump(json.loads(json.dumps(out)), sort_keys=False,
+                                 allow_unicode=True, width=100)
+
+
 def discover_regions(data_dir: str | Path, regions: Sequence[str] = ()) -> list[str]:
     """Region ids: ``regions`` if given (each must be a folder), else every sub-folder.
 
@@ -85,8 +172,10 @@ def discover_regions(data_dir: str | Path, regions: Sequence[str] = ()) -> list[
     if regions:
         missing = [r for r in regions if not (data_dir / r).is_dir()]
         if missing:
+            have = sorted(p.name for p in data_dir.iterdir()
+                          if p.is_dir() and not p.name.startswith((".", "_")))
             raise ConfigError(f"regions {', '.join(missing)} listed in config have no folder in "
-                              f"{data_dir}")
+                              f"{data_dir} (its folders: {', '.join(have) or 'none'})")
         return sorted(regions)
     found = sorted(p.name for p in data_dir.iterdir()
                    if p.is_dir() and not p.name.startswith((".", "_")))

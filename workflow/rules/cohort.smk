@@ -3,6 +3,7 @@
 
 
 rule make_cohort:
+    """One row per resident analysed (follow-up, counts of every outcome) and the events table."""
     input:
         **{t: R(f"interim/{t}.parquet") for t in TABLES},
         checked=R("data_quality/check_input.txt"),

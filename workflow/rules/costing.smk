@@ -5,6 +5,7 @@
 
 
 rule costs:
+    """Cost every contact and stay at price_year prices; costs per resident-year, bootstrap CIs."""
     input:
         cohort=R("interim/cohort.parquet"),
         events=R("interim/events.parquet"),
@@ -30,6 +31,7 @@ rule costs:
 
 
 rule plot_costs:
+    """Figures of costs by care model and service group (unsuppressed, for the analyst)."""
     input:
         costs=R("tables/costs.csv"),
         resident_costs=R("interim/resident_costs.parquet"),

@@ -6,6 +6,7 @@ DESCRIBE_TABLES = ["baseline", "service_use", "cohort_summary", "data_flow"]
 
 
 rule describe:
+    """Baseline characteristics, service use, cohort summary and the flow of records."""
     input:
         cohort=R("interim/cohort.parquet"),
         events=R("interim/events.parquet"),
@@ -24,6 +25,7 @@ rule describe:
 
 
 rule plot_service_use:
+    """Figure of service use per resident-year by care model (unsuppressed)."""
     input:
         table=R("published/tables/service_use.csv"),
     output:

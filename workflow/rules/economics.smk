@@ -6,6 +6,7 @@
 
 
 rule economics:
+    """Does a scheme pay for itself: scheme + NHS cost, cost per admission avoided, break-even."""
     input:
         cohort=R("interim/cohort.parquet"),
         resident_costs=R("interim/resident_costs.parquet"),
@@ -31,6 +32,7 @@ rule economics:
 
 
 rule plot_economics:
+    """Figures of the economic comparison (unsuppressed, for the analyst)."""
     input:
         economics=R("tables/economics.csv"),
         replicates=R("tables/economics_replicates.csv"),

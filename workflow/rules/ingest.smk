@@ -3,6 +3,7 @@
 
 
 rule ingest_region:
+    """Read one region's four tables and check every row against the data contract."""
     input:
         REGION_FILES,
     output:
@@ -16,11 +17,13 @@ rule ingest_region:
         region_dir=lambda w: str(DATA_DIR / w.region),
         care_models=config["care_models"],
         service_code_map=lambda w: config["service_code_map"].get(w.region, {}),
+        date_format=lambda w: config["date_format"].get(w.region),
     script:
         "../scripts/ingest_region.py"
 
 
 rule combine_regions:
+    """Check ids across regions, stack the regions and account for every row read."""
     input:
         tables=expand(
             R("interim/regions/{region}/{table}.parquet"), region=REGIONS, table=TABLES
@@ -45,8 +48,10 @@ rule combine_regions:
 
 
 rule check_input:
+    """Stop if the data break the contract (on_invalid) or exclude mode would drop too much."""
     input:
         failures=R("data_quality/failures.csv"),
+        accounting=R("data_quality/data_quality.csv"),
     output:
         R("data_quality/check_input.txt"),
     log:
@@ -55,6 +60,7 @@ rule check_input:
         R("benchmarks/check_input.tsv")
     params:
         on_invalid=config["on_invalid"],
+        max_excluded_share=config["max_excluded_share"],
     script:
         "../scripts/check_input.py"
 

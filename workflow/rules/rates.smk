@@ -3,6 +3,7 @@
 
 
 rule crude_rates:
+    """Crude event rates per person-year by care model, with exact Poisson CIs."""
     input:
         cohort=R("interim/cohort.parquet"),
     output:
@@ -19,6 +20,7 @@ rule crude_rates:
 
 
 rule rate_models:
+    """Poisson and negative binomial rate ratios, cluster-robust by care home."""
     input:
         cohort=R("interim/cohort.parquet"),
         weights=R("interim/weights.parquet"),
@@ -44,6 +46,7 @@ rule rate_models:
 
 
 rule plot_rates:
+    """Figures of crude rates and the rate-ratio forest plot (unsuppressed)."""
     input:
         crude_rates=R("tables/crude_rates.csv"),
         rate_ratios=R("tables/rate_ratios.csv"),

@@ -3,6 +3,7 @@
 
 
 rule region_effects:
+    """Adjusted rate ratio within each region with two care models, and a meta-analysis."""
     input:
         cohort=R("interim/cohort.parquet"),
     output:

@@ -94,6 +94,7 @@ PUBLISHED_TABLES = [
 
 
 rule publish_tables:
+    """Disclosure control: suppress and round counts, recompute, attack the published tables."""
     input:
         **{t: R(f"tables/{t}.csv") for t in PUBLISHED_TABLES},
         unit_costs=config["unit_costs"],
@@ -116,6 +117,7 @@ rule publish_tables:
 
 
 rule plot_published:
+    """Redraw the report's figures from the published (disclosure-controlled) tables."""
     input:
         **{t: R(f"published/tables/{t}.csv") for f in FIGURE_TABLES.values() for t in f},
     output:
@@ -135,6 +137,7 @@ rule plot_published:
 
 
 rule report:
+    """The self-contained HTML report (published tables and figures only)."""
     input:
         tables=REPORT_TABLE_FILES,
         figures=REPORT_FIGURE_FILES,

@@ -13,6 +13,7 @@ SURVIVAL_TABLES = [
 
 
 rule survival:
+    """Time to first emergency admission: Aalen-Johansen, Cox, Fine-Gray, KM, PH tests."""
     input:
         cohort=R("interim/cohort.parquet"),
         weights=R("interim/weights.parquet"),
@@ -38,6 +39,7 @@ rule survival:
 
 
 rule plot_survival:
+    """Figures of cumulative incidence and survival curves (unsuppressed)."""
     input:
         cumulative_incidence=R("tables/cumulative_incidence.csv"),
         km=R("tables/km.csv"),

@@ -7,6 +7,7 @@ WEIGHTING_TABLES = ["balance", "weighting_summary", "ps_overlap"]
 
 
 rule weighting:
+    """Propensity scores for the care models, weights, balance and overlap tables."""
     input:
         cohort=R("interim/cohort.parquet"),
     output:

@@ -12,6 +12,7 @@ result = ingest_region(
     region=snakemake.wildcards.region,
     care_models=list(snakemake.params.care_models),
     service_code_map=dict(snakemake.params.service_code_map),
+    date_format=snakemake.params.date_format,
 )
 for table in TABLES:  # outputs are named by table (rule ingest_region)
     io.write_parquet(result.tables[table], snakemake.output[table])

@@ -274,7 +274,12 @@ def check_failures(failures: pd.DataFrame, *, on_invalid: str, failures_file: st
         if len(fatal):
             tail += (" Fatal problems (a file that cannot be read, nothing left to analyse) "
                      "stop the run in both on_invalid modes.")
-        if len(errors) and on_invalid == "stop":
+        layout = errors["problem"] == "date_layout"
+        if layout.any():
+            tail += (" Dates in another layout are not invalid rows: declare the layout (config "
+                     "date_format, per region) or save the dates as YYYY-MM-DD; setting them "
+                     "aside would drop every row they are in.")
+        if (~layout).any() and on_invalid == "stop":
             tail += (" To set invalid rows aside and analyse the rest, run with "
                      "--config on_invalid=exclude (they are counted in data_quality.csv).")
         raise InputDataError(f"{head}\n{summarise_failures(shown)}\n{tail}")

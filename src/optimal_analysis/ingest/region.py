@@ -24,6 +24,7 @@ Severity of a failure:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +32,7 @@ import numpy as np
 import pandas as pd
 import pandera.errors
 
-from optimal_analysis.ingest import schemas
+from optimal_analysis.ingest import dates, schemas
 from optimal_analysis.ingest.failures import empty_failures, file_failure, make_failures, mark_rows
 from optimal_analysis.ingest.read import InputFileError, file_labels, find_table_file, read_raw
 from optimal_analysis.ingest.schemas import COLUMNS, TABLES
@@ -86,9 +87,17 @@ def parse_table(
     file: str,
     care_models: list[str],
     service_code_map: dict[str, str] | None = None,
+    date_format: str | None = None,
+    date_hint: Callable[[], tuple[tuple[str, ...], str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse and validate one table's columns; return (marked table, failures).
 
+    Text dates are read in the declared ``date_format`` (a layout of
+    :mod:`optimal_analysis.ingest.dates`, config ``date_format``) or, if none
+    is declared, as ISO; dates that a file writes in another known layout are
+    failures ``date_layout`` whose message names the layout and the fix
+    (``date_hint``: the layout of the whole region, found on first need;
+    default: this file's own date columns).
     Raises :class:`InputFileError` when a required column is missing.
     """
     present = [c for c in raw.columns if c != "_line"]
@@ -118,13 +127,18 @@ def parse_table(
         values = raw[spec.name]
         if spec.name == "service" and service_code_map:
             values = values.astype("string").str.strip().replace(service_code_map)
-        parsed, bad = parse_column(values, spec.kind)
+        declared = (date_format if spec.kind == "date" and date_format
+                    and not pd.api.types.is_datetime64_any_dtype(values) else None)
+        parsed, bad = (dates.parse_dates(values, declared) if declared
+                       else parse_column(values, spec.kind))
         if spec.default is not None:
             parsed = parsed.fillna(spec.default)
         df[spec.name] = parsed
         if bad.any():
             bad_cells[spec.name] = bad
-            what = {"date": "not a valid date (expected YYYY-MM-DD)",
+            iso_text = "not a valid date (expected YYYY-MM-DD)"
+            what = {"date": (f"not a valid date in the declared layout {declared} (config "
+                             "date_format)" if declared else iso_text),
                     "bool": "not a boolean (expected true/false, 1/0 or yes/no)",
                     "int": "not a whole number", "float": "not a number",
                     "icd10": "not a well-formed ICD-10 code (e.g. J18.9)",
@@ -133,7 +147,7 @@ def parse_table(
                 "unknown_code" if spec.kind == "place" else f"invalid_{spec.kind}",
                 index=raw.index[bad])
             message = pd.Series(f"{spec.name} is {what}", index=raw.index[bad])
-            if spec.kind == "date":  # well-formed but beyond what a timestamp can hold
+            if spec.kind == "date" and not declared:  # well-formed but beyond a timestamp
                 text = raw.loc[bad, spec.name].astype("string").str.strip()
                 iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).to_numpy(bool)
                 same_day_in_2000 = pd.to_datetime("2000" + text.str[4:], format="%Y-%m-%d",
@@ -142,6 +156,13 @@ def parse_table(
                 problem[iso] = "date_out_of_range"
                 message[iso] = (f"{spec.name} is outside the plausible range "
                                 f"{schemas.MIN_DATE.date()} to {schemas.MAX_DATE.date()}")
+                if date_hint is None:
+                    date_hint = _region_date_hint({table: (raw, file)}, region)
+                layouts, advice = date_hint()
+                if layouts:
+                    other = dates.read_by(text, layouts).to_numpy(bool) & ~iso
+                    problem[other] = "date_layout"
+                    message[other] = f"{spec.name} is {iso_text}; {advice}"
             rows = raw.loc[bad]
             for prob, idx in problem.groupby(problem).groups.items():
                 failures.append(make_failures(region, table, file, rows.loc[idx], spec.name,
@@ -173,6 +194,27 @@ def parse_table(
     for problem, idx in row_fails.groupby("problem", sort=False).groups.items():
         mark_rows(df, df.index.isin(idx), str(problem))
     return df, fails.reset_index(drop=True)
+
+
+def _region_date_hint(raws: dict[str, tuple[pd.DataFrame, str]],
+                      region: str) -> Callable[[], tuple[tuple[str, ...], str]]:
+    """A function giving the layout of the text dates of every table read (computed once).
+
+    One extract is saved one way: pooling the date columns of every file tells
+    day-first from month-first even in a file whose days are all 12 or less.
+    """
+    cols = [raw[c.name] for t, (raw, _) in raws.items() for c in COLUMNS[t]
+            if c.kind == "date" and c.name in raw.columns
+            and not pd.api.types.is_datetime64_any_dtype(raw[c.name])]
+    found: list[tuple[tuple[str, ...], str]] = []
+
+    def hint() -> tuple[tuple[str, ...], str]:
+        if not found:
+            found.append(dates.layout_hint(cols, region=region, lo=schemas.MIN_DATE,
+                                           hi=schemas.MAX_DATE))
+        return found[0]
+
+    return hint
 
 
 def _blank_rows(raw: pd.DataFrame) -> np.ndarray:
@@ -224,8 +266,11 @@ def _schema_failures(df: pd.DataFrame, raw: pd.DataFrame, *, region: str, table:
             message = (f"{column} is outside the plausible range {schemas.MIN_DATE.date()} to "
                        f"{schemas.MAX_DATE.date()}")
         elif problem == "unknown_code" and column == "care_model":
+            new = sorted(set(values.astype("string").str.strip().dropna()) - set(care_models))
             message = (f"care_model is not one of the care models in config "
-                       f"({', '.join(care_models)})")
+                       f"({', '.join(care_models)}); if it is a care model of the study, add it "
+                       f'to care_models: --config "care_models=[{", ".join(care_models + new)}]"'
+                       "; otherwise correct the value")
         else:
             message = f"{column} {check_s}" if "must" in check_s or "outside" in check_s \
                 else f"{column} fails check {check_s}"
@@ -245,6 +290,7 @@ def ingest_region(
     region: str | None = None,
     care_models: list[str],
     service_code_map: dict[str, str] | None = None,
+    date_format: str | None = None,
 ) -> RegionTables:
     """Read, parse and check the four tables of one region folder.
 
@@ -259,6 +305,9 @@ def ingest_region(
         Care models a home may have (config ``care_models``).
     service_code_map
         Local service code -> contract code, applied before validation.
+    date_format
+        The layout of the region's text dates (config ``date_format``; a name
+        of :data:`optimal_analysis.ingest.dates.LAYOUTS`); None: ISO.
 
     Returns
     -------
@@ -274,28 +323,40 @@ def ingest_region(
     tables: dict[str, pd.DataFrame] = {}
     failures: list[pd.DataFrame] = []
     files: dict[str, str] = {}
+    raws: dict[str, tuple[pd.DataFrame, str]] = {}
+    unread: dict[str, pd.DataFrame] = {}  # the failure of a table that could not be read
     for table in TABLES:
         try:
             path = find_table_file(region_dir, table)
         except InputFileError as exc:
-            failures.append(file_failure(region, table, f"{region}/{table}", str(exc),
-                                         "ambiguous_file"))
-            tables[table] = empty_table(table)
+            unread[table] = file_failure(region, table, f"{region}/{table}", str(exc),
+                                         "ambiguous_file")
             continue
         label = f"{region}/{path.name}" if path else f"{region}/{table}.csv"
         files[table] = str(path) if path else ""
         if path is None:
-            failures.append(file_failure(
+            unread[table] = file_failure(
                 region, table, label,
                 f"{label}: file not found (expected {table}.csv or {table}.parquet in "
-                f"{region_dir})", "missing_file"))
-            tables[table] = empty_table(table)
+                f"{region_dir})", "missing_file")
             continue
         try:
-            raw = read_raw(path)
+            raws[table] = (read_raw(path), label)
+        except InputFileError as exc:
+            unread[table] = file_failure(region, table, label, f"{label}: {exc}",
+                                         "unreadable_file")
+    hint = _region_date_hint(raws, region)
+    for table in TABLES:
+        if table not in raws:
+            failures.append(unread[table])
+            tables[table] = empty_table(table)
+            continue
+        raw, label = raws.pop(table)
+        try:
             df, fails = parse_table(
                 raw, region=region, table=table, file=label, care_models=list(care_models),
-                service_code_map=service_code_map if table == "contacts" else None)
+                service_code_map=service_code_map if table == "contacts" else None,
+                date_format=date_format, date_hint=hint)
         except InputFileError as exc:
             problem = ("missing_column" if "missing required column" in str(exc)
                        else "unreadable_file")

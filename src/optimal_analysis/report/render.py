@@ -32,6 +32,7 @@ from optimal_analysis.report import economics as economics_section
 from optimal_analysis.report import evaluation as evaluation_section
 from optimal_analysis.report.findings import key_findings
 from optimal_analysis.report.methods import compute_caveats, make_methods
+from optimal_analysis.report.set_aside import set_aside_lines
 from optimal_analysis.report.tables import TABLE_TITLES, care_models_of, display_table
 from optimal_analysis.tidy import MARKER
 
@@ -330,6 +331,8 @@ def render_report(
         findings_title=KEY_FINDINGS_TITLE,
         appendix_title=APPENDIX_TITLE,
         headline=_headline(tables),
+        set_aside=set_aside_lines(tables),
+        on_invalid=config.get("on_invalid", "stop"),
         sections=rendered,
         appendix=appendix,
         titles=SECTION_TITLES,
