@@ -3,7 +3,8 @@
 import re
 from pathlib import Path
 
-from optimal_analysis.ingest.schemas import ADMISSION_METHODS, SERVICE_CODES, TABLES
+from optimal_analysis.ingest.read import TABLES
+from optimal_analysis.ingest.schemas import ADMISSION_METHODS, SERVICE_CODES
 from optimal_analysis.workflow_support import (
     check_study_inputs,
     discover_regions,
@@ -27,7 +28,7 @@ with exit_on_config_error():
 R = results_path(config["results_dir"])
 # input function: the table files of one region
 REGION_FILES = region_files(DATA_DIR)
-# The data contract's four input tables (optimal_analysis.ingest.schemas.TABLES); every rule
+# The data contract's four input tables (optimal_analysis.ingest.read.TABLES); every rule
 # names its table files by table, never by position.
 TABLES = list(TABLES)
 

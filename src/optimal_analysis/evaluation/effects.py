@@ -24,6 +24,7 @@ stayed in the switched homes' origin model throughout.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -102,9 +103,10 @@ def make_scheme_effects(frame: pd.DataFrame, outcome: str, *, window: int = 12,
             pre = dict(zip(pt["group"], pt["pre_trend_p_value"], strict=True))
         except FEPoissonError as err:
             log.warning("%s, origin %s: no event study (%s)", outcome, origin, err)
-        for method, kw in (("did", {}), ("did_baseline_adjusted", "baseline")):
+        for method in ("did", "did_baseline_adjusted"):
             try:
-                if kw == "baseline":
+                kw: dict[str, Any] = {}
+                if method == "did_baseline_adjusted":
                     kw = {"x": _baseline_term(d, pre_months), "terms": ["baseline_after"]}
                 agg = fit_etwfe(*a, **kw)
             except FEPoissonError as err:

@@ -20,9 +20,8 @@ from optimal_analysis.ingest.quality import (
     combine_regions,
     make_accounting,
 )
-from optimal_analysis.ingest.read import InputFileError, file_labels
+from optimal_analysis.ingest.read import TABLES, InputFileError, file_labels
 from optimal_analysis.ingest.region import RegionTables, ingest_region, parse_table
-from optimal_analysis.ingest.schemas import TABLES
 
 __all__ = [
     "FAILURE_COLUMNS",

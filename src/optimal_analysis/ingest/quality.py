@@ -23,7 +23,7 @@ from optimal_analysis.ingest.failures import (
     make_failures,
     mark_rows,
 )
-from optimal_analysis.ingest.schemas import TABLES
+from optimal_analysis.ingest.read import TABLES
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from optimal_analysis.ingest.schemas import TABLES
+#: The data contract's four input tables of a region (re-exported by ``ingest.schemas``;
+#: defined here, at the bottom of the ingest stage, so reading needs no schema).
+TABLES: tuple[str, ...] = ("care_homes", "residents", "contacts", "admissions")
+
 
 
 class InputFileError(Exception):

@@ -34,8 +34,14 @@ import pandera.errors
 
 from optimal_analysis.ingest import dates, schemas
 from optimal_analysis.ingest.failures import empty_failures, file_failure, make_failures, mark_rows
-from optimal_analysis.ingest.read import InputFileError, file_labels, find_table_file, read_raw
-from optimal_analysis.ingest.schemas import COLUMNS, TABLES
+from optimal_analysis.ingest.read import (
+    TABLES,
+    InputFileError,
+    file_labels,
+    find_table_file,
+    read_raw,
+)
+from optimal_analysis.ingest.schemas import COLUMNS
 
 __all__ = ["InputFileError", "RegionTables", "empty_table", "file_labels", "find_table_file",
            "ingest_region", "parse_table", "read_raw"]

@@ -43,7 +43,6 @@ SERVICE_CODES: tuple[str, ...] = (
 EXIT_REASONS: tuple[str, ...] = ("died", "moved_out", "study_end")
 ADMISSION_METHODS: tuple[str, ...] = ("emergency", "elective")
 SEXES: tuple[str, ...] = ("F", "M")
-TABLES: tuple[str, ...] = ("care_homes", "residents", "contacts", "admissions")
 #: Tables a region may have (data-contract.md); read by ``ingest.history``.
 OPTIONAL_TABLES: tuple[str, ...] = ("care_model_history",)
 

@@ -67,6 +67,13 @@ def display_optional_data(table: pd.DataFrame, config: Mapping[str, Any]) -> dic
             "note": note, "title": "Diagnoses and places of death recorded"}
 
 
+def _percent_limits(r: pd.Series) -> tuple[Any, Any, Any]:
+    """Share and its limits of one place_of_death row as percentages (a marker stays)."""
+    est, low, high = (100 * _num(r[c]) if str(r[c]) != MARKER else MARKER
+                      for c in ("share", "conf_low", "conf_high"))
+    return est, low, high
+
+
 def display_place_of_death(table: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
     """Deaths in hospital by care model, share with exact binomial 95% CI."""
     if table.empty:
@@ -77,8 +84,7 @@ def display_place_of_death(table: pd.DataFrame, config: Mapping[str, Any]) -> di
     rows = [
         [models.label(str(r["care_model"])), fmt_number(r["deaths"], "int"),
          fmt_number(r["deaths_in_hospital"], "int"),
-         _with_ci(*(100 * _num(r[c]) if str(r[c]) != MARKER else MARKER
-                    for c in ("share", "conf_low", "conf_high")), kind="pct")]
+         _with_ci(*_percent_limits(r), kind="pct")]
         for _, r in table.iterrows()
     ]
     shares = [f"{models.label(str(r['care_model']))} {100 * _num(r['share']):.0f}%"

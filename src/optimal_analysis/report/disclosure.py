@@ -46,13 +46,13 @@ import pandas as pd
 from optimal_analysis.report.balance import WEIGHTING_SPECS
 from optimal_analysis.report.economics_rounding import ECONOMICS_STATS, round_economics
 from optimal_analysis.report.economics_rounding import SUPPRESSED_WITH as _BOTH
+from optimal_analysis.report.outcome_specs import OUTCOME_SPECS
 from optimal_analysis.report.rounding import (
     ROUNDING_SCHEMES,
     is_rounded,
     round_counts,
     rounding_slack,
 )
-from optimal_analysis.stats.binomial import clopper_pearson
 from optimal_analysis.stats.poisson import exact_poisson_rate_ci
 from optimal_analysis.stats.smd import smd_binary
 from optimal_analysis.tidy import MARKER
@@ -136,17 +136,6 @@ def _rates_from_rounded(t: pd.DataFrame) -> dict[str, pd.Series]:
     }
 
 
-def _share_from_rounded(t: pd.DataFrame) -> dict[str, pd.Series]:
-    """place_of_death: share = deaths_in_hospital / deaths with its exact binomial limits,
-    from the rounded counts (a share of the exact counts would give them away)."""
-    x = t["deaths_in_hospital"].astype(float).to_numpy()
-    n = t["deaths"].astype(float).to_numpy()
-    ok = np.isfinite(x) & np.isfinite(n) & (x <= n)
-    share, low, high = clopper_pearson(np.where(ok, x, 0), np.where(ok, n, 0))
-    return {c: pd.Series(np.where(ok, v, np.nan), index=t.index)
-            for c, v in (("share", share), ("conf_low", low), ("conf_high", high))}
-
-
 def _baseline_percent(t: pd.DataFrame) -> dict[str, pd.Series]:
     """percent = 100 n / (residents of the care model), both rounded; empty where it was.
 
@@ -212,17 +201,6 @@ TABLE_SPECS: dict[str, TableSpec] = {
     ),
     "scheme_effects": TableSpec(), "event_study": TableSpec(), "power": TableSpec(),  # homes
     "scheme_rates": TableSpec(counts=("events",)),  # rate = events / person_years, redrawn
-    "optional_data": TableSpec(
-        counts=("records", "missing"),
-        derived={"share_missing": ("records", "missing")},
-        recompute=lambda t: {"share_missing": t["missing"].astype(float)
-                             / t["records"].astype(float).where(t["records"].astype(float) > 0)},
-    ),
-    "place_of_death": TableSpec(
-        counts=("deaths", "deaths_in_hospital"),
-        derived={c: ("deaths_in_hospital", "deaths") for c in ("share", *_CI)},
-        recompute=_share_from_rounded,
-    ),
     "hazard_ratios": TableSpec(counts=tuple(sorted(_MODEL_N)), optional=_MODEL_N),
     "standardised_rates": TableSpec(
         counts=("n_residents", "residents", "events"),
@@ -281,6 +259,7 @@ TABLE_SPECS: dict[str, TableSpec] = {
         exempt={"table": frozenset({"care_homes"})},
     ),
     **{name: TableSpec(**kw) for name, kw in WEIGHTING_SPECS.items()},  # report/balance.py
+    **{name: TableSpec(**kw) for name, kw in OUTCOME_SPECS.items()},  # report/outcome_specs.py
     "cohort_summary": TableSpec(
         counts=("residents", "deaths"),
         derived={"person_years": ("residents",), "median_follow_up_days": ("residents",)},
@@ -429,13 +408,8 @@ def disclose(
         if mask[c].any():
             out[c] = out[c].astype(object).where(~mask[c], marker)
     n_cells = int(mask.to_numpy().sum())
-    logger.info(
-        "%s: %d cell(s) suppressed (suppress_max=%d, round_to=%d)",
-        name,
-        n_cells,
-        suppress_max,
-        round_to,
-    )
+    logger.info("%s: %d cell(s) suppressed (suppress_max=%d, round_to=%d)", name, n_cells,
+                suppress_max, round_to)
     return out
 
 
@@ -451,15 +425,8 @@ def disclose_named(
     """:func:`disclose` with the spec of table ``name`` from :data:`TABLE_SPECS`."""
     if name not in TABLE_SPECS:
         raise KeyError(f"no disclosure spec for table {name!r}; known: {sorted(TABLE_SPECS)}")
-    return disclose(
-        table,
-        TABLE_SPECS[name],
-        suppress_max=suppress_max,
-        round_to=round_to,
-        name=name,
-        marker=marker,
-        rounding=rounding,
-    )
+    return disclose(table, TABLE_SPECS[name], suppress_max=suppress_max, round_to=round_to,
+                    name=name, marker=marker, rounding=rounding)
 
 
 def disclose_tables(tables: dict[str, pd.DataFrame], *, suppress_max: int,

@@ -152,7 +152,7 @@ def variance_components(y: npt.ArrayLike, person_years: npt.ArrayLike, home: npt
     rate_p = yp.sum(axis=0) / tp.sum(axis=0)
     if not np.all(rate_p > 0):
         raise ValueError("no events in one half of the months: nothing to estimate")
-    keep = both[home]
+    keep = np.asarray(both)[home]
     # Month dummies except the first month of each half (the halves are in the absorbed groups).
     first2 = int(month[half == 1].min())
     cols = [k for k in range(1, int(month.max()) + 1) if k != first2]
