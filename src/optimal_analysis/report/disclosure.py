@@ -37,8 +37,6 @@ counts, and which groups of rows add up.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -46,13 +44,14 @@ import pandas as pd
 from optimal_analysis.report.balance import WEIGHTING_SPECS
 from optimal_analysis.report.economics_rounding import ECONOMICS_STATS, round_economics
 from optimal_analysis.report.economics_rounding import SUPPRESSED_WITH as _BOTH
-from optimal_analysis.report.outcome_specs import OUTCOME_SPECS
 from optimal_analysis.report.rounding import (
     ROUNDING_SCHEMES,
     is_rounded,
     round_counts,
     rounding_slack,
 )
+from optimal_analysis.report.spec import SecondaryGroup, TableSpec
+from optimal_analysis.stats.binomial import clopper_pearson
 from optimal_analysis.stats.poisson import exact_poisson_rate_ci
 from optimal_analysis.stats.smd import smd_binary
 from optimal_analysis.tidy import MARKER
@@ -74,56 +73,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-
-@dataclass(frozen=True)
-class SecondaryGroup:
-    """Rows whose ``count`` cells add up to a total a reader knows or can compute.
-
-    ``by`` are the columns whose values define a group (e.g. ``("outcome",)``:
-    the care-model rows of one outcome).
-    """
-
-    count: str
-    by: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """How to disclose one table.
-
-    Attributes
-    ----------
-    counts
-        Columns holding counts: suppressed if 1..suppress_max, otherwise rounded.
-    derived
-        ``statistic column -> columns it is derived from`` (counts, or statistics
-        listed before it): the statistic is suppressed wherever any of its
-        sources is (in the same row).
-    derived_primary
-        ``statistic column -> count columns``: suppressed only where one of the
-        counts is small itself (primary suppression): means and SDs.
-    exempt
-        ``column -> values``: rows with such a value hold counts of organisations
-        (care homes), not of people, and are left as they are.
-    secondary
-        Groupings for secondary suppression.
-    optional
-        Columns of the spec a table may lack (names not fixed by the results
-        contract); any other missing column is an error.
-    recompute
-        ``function(table with rounded counts) -> {column: values}``: statistics
-        recomputed from the rounded counts before suppression.
-    """
-
-    counts: tuple[str, ...] = ()
-    derived: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    derived_primary: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    exempt: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    secondary: tuple[SecondaryGroup, ...] = ()
-    optional: frozenset[str] = frozenset()
-    recompute: Callable[[pd.DataFrame], dict[str, pd.Series]] | None = None
-
-
 def _rates_from_rounded(t: pd.DataFrame) -> dict[str, pd.Series]:
     """rate = events / person_years with exact Poisson limits, where the table had limits."""
     events = t["events"].astype(float).to_numpy()
@@ -134,6 +83,17 @@ def _rates_from_rounded(t: pd.DataFrame) -> dict[str, pd.Series]:
         "conf_low": pd.Series(np.where(has_ci, low, np.nan), index=t.index),
         "conf_high": pd.Series(np.where(has_ci, high, np.nan), index=t.index),
     }
+
+
+def _share_from_rounded(t: pd.DataFrame) -> dict[str, pd.Series]:
+    """place_of_death: share = deaths_in_hospital / deaths with its exact binomial limits,
+    from the rounded counts (a share of the exact counts would give them away)."""
+    x = t["deaths_in_hospital"].astype(float).to_numpy()
+    n = t["deaths"].astype(float).to_numpy()
+    ok = np.isfinite(x) & np.isfinite(n) & (x <= n)
+    share, low, high = clopper_pearson(np.where(ok, x, 0), np.where(ok, n, 0))
+    return {c: pd.Series(np.where(ok, v, np.nan), index=t.index)
+            for c, v in (("share", share), ("conf_low", low), ("conf_high", high))}
 
 
 def _baseline_percent(t: pd.DataFrame) -> dict[str, pd.Series]:
@@ -201,6 +161,17 @@ TABLE_SPECS: dict[str, TableSpec] = {
     ),
     "scheme_effects": TableSpec(), "event_study": TableSpec(), "power": TableSpec(),  # homes
     "scheme_rates": TableSpec(counts=("events",)),  # rate = events / person_years, redrawn
+    "optional_data": TableSpec(
+        counts=("records", "missing"),
+        derived={"share_missing": ("records", "missing")},
+        recompute=lambda t: {"share_missing": t["missing"].astype(float)
+                             / t["records"].astype(float).where(t["records"].astype(float) > 0)},
+    ),
+    "place_of_death": TableSpec(
+        counts=("deaths", "deaths_in_hospital"),
+        derived={c: ("deaths_in_hospital", "deaths") for c in ("share", *_CI)},
+        recompute=_share_from_rounded,
+    ),
     "hazard_ratios": TableSpec(counts=tuple(sorted(_MODEL_N)), optional=_MODEL_N),
     "standardised_rates": TableSpec(
         counts=("n_residents", "residents", "events"),
@@ -259,7 +230,6 @@ TABLE_SPECS: dict[str, TableSpec] = {
         exempt={"table": frozenset({"care_homes"})},
     ),
     **{name: TableSpec(**kw) for name, kw in WEIGHTING_SPECS.items()},  # report/balance.py
-    **{name: TableSpec(**kw) for name, kw in OUTCOME_SPECS.items()},  # report/outcome_specs.py
     "cohort_summary": TableSpec(
         counts=("residents", "deaths"),
         derived={"person_years": ("residents",), "median_follow_up_days": ("residents",)},
