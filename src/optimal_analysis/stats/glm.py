@@ -16,7 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
-__all__ = ["CountFit", "count_scores_information", "fit_count_model", "nb2_loglik"]
+__all__ = [
+    "CountFit",
+    "count_scores_information",
+    "fit_count_model",
+    "nb2_fit",
+    "nb2_loglik",
+    "poisson_fit",
+]
 
 log = logging.getLogger(__name__)
 _ALPHA_BOUNDARY = 1e-8  # NB2 dispersion below this: the ML estimate is at the Poisson boundary
@@ -56,29 +63,34 @@ def _cumulative(y: np.ndarray, f_of_j: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(f_of_j)])[y.astype(np.int64)]
 
 
-def nb2_loglik(y: np.ndarray, mu: np.ndarray, alpha: float) -> float:
+def nb2_loglik(
+    y: np.ndarray, mu: np.ndarray, alpha: float, weight: np.ndarray | None = None
+) -> float:
     """NB2 log-likelihood, variance μ + αμ², written to be stable as α → 0:
 
     .. math::
 
-        \\ell = \\sum_i \\Big[\\sum_{j<y_i}\\log(1+\\alpha j) - \\log y_i! + y_i\\log\\mu_i
-                - (1/\\alpha + y_i)\\log(1+\\alpha\\mu_i)\\Big].
+        \\ell = \\sum_i w_i\\Big[\\sum_{j<y_i}\\log(1+\\alpha j) - \\log y_i! + y_i\\log\\mu_i
+                - (1/\\alpha + y_i)\\log(1+\\alpha\\mu_i)\\Big]
+
+    with case weights :math:`w_i` (``weight``; all 1 when None).
     """
     j = np.arange(int(y.max()) if y.size else 0)
-    return float(
-        np.sum(
-            _cumulative(y, np.log1p(alpha * j))
-            - gammaln(y + 1)
-            + y * np.log(mu)
-            - (1 / alpha + y) * np.log1p(alpha * mu)
-        )
+    terms = (
+        _cumulative(y, np.log1p(alpha * j))
+        - gammaln(y + 1)
+        + y * np.log(mu)
+        - (1 / alpha + y) * np.log1p(alpha * mu)
     )
+    return float(np.sum(terms if weight is None else weight * terms))
 
 
 def _nb2_derivatives(
-    y: np.ndarray, x: np.ndarray, mu: np.ndarray, alpha: float
+    y: np.ndarray, x: np.ndarray, mu: np.ndarray, alpha: float, weight: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scores (N × (K+1)) and Hessian ((K+1) × (K+1)) of the NB2 log-likelihood in (β, α).
+
+    With case weights (``weight``) every per-observation term is multiplied by w_i.
 
     With :math:`d_i = 1 + \\alpha\\mu_i`, :math:`A_i = \\sum_{j<y_i} j/(1+\\alpha j)`,
     :math:`B_i = \\sum_{j<y_i} j^2/(1+\\alpha j)^2`:
@@ -98,6 +110,10 @@ def _nb2_derivatives(
     h_alpha = (
         -b_sum - 2 * log_d / alpha**3 + 2 * mu / (alpha**2 * d) + (1 / alpha + y) * mu**2 / d**2
     )
+    if weight is not None:
+        s_eta, s_alpha, h_eta, h_eta_alpha, h_alpha = (
+            weight * v for v in (s_eta, s_alpha, h_eta, h_eta_alpha, h_alpha)
+        )
     scores = np.column_stack([s_eta[:, None] * x, s_alpha])
     k = x.shape[1]
     hess = np.empty((k + 1, k + 1))
@@ -107,22 +123,24 @@ def _nb2_derivatives(
     return scores, hess
 
 
-def _poisson_fit(
-    y: np.ndarray, x: np.ndarray, offset: np.ndarray, tol: float
+def poisson_fit(
+    y: np.ndarray, x: np.ndarray, offset: np.ndarray, tol: float, weight: np.ndarray | None = None
 ) -> tuple[np.ndarray, bool]:
-    """Newton–Raphson for the Poisson log-linear model (step-halving on the log-likelihood)."""
+    """Newton–Raphson for the Poisson log-linear model (step-halving on the log-likelihood),
+    maximising :math:`\\sum_i w_i \\ell_i` with case weights ``weight`` (all 1 when None)."""
+    w = np.ones_like(y) if weight is None else weight
     beta = np.zeros(x.shape[1])
-    beta[0] = np.log(max(y.sum(), 0.5) / np.exp(offset).sum())  # column 0 is the intercept
+    beta[0] = np.log(max((w * y).sum(), 0.5) / (w * np.exp(offset)).sum())  # column 0: intercept
 
     def loglik(b: np.ndarray) -> float:
         eta = x @ b + offset
-        return float(np.sum(y * eta - np.exp(eta)))
+        return float(np.sum(w * (y * eta - np.exp(eta))))
 
     current = loglik(beta)
     for _ in range(100):
         mu = np.exp(x @ beta + offset)
         try:
-            step = np.linalg.solve((x * mu[:, None]).T @ x, x.T @ (y - mu))
+            step = np.linalg.solve((x * (w * mu)[:, None]).T @ x, x.T @ (w * (y - mu)))
         except np.linalg.LinAlgError:  # fitted means underflow: the MLE is not finite
             return beta, False
         for _ in range(30):
@@ -136,22 +154,29 @@ def _poisson_fit(
     return beta, False
 
 
-def _nb2_fit(
-    y: np.ndarray, x: np.ndarray, offset: np.ndarray, beta: np.ndarray, tol: float
+def nb2_fit(
+    y: np.ndarray,
+    x: np.ndarray,
+    offset: np.ndarray,
+    beta: np.ndarray,
+    tol: float,
+    weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, bool]:
-    """Joint Newton–Raphson in (β, log α) with step-halving, from Poisson β and a moment α."""
+    """Joint Newton–Raphson in (β, log α) with step-halving, from Poisson β and a moment α;
+    case weights ``weight`` (all 1 when None) multiply each resident's log-likelihood."""
+    w = np.ones_like(y) if weight is None else weight
     mu = np.exp(x @ beta + offset)
-    alpha = max(float(np.sum((y - mu) ** 2 - y) / np.sum(mu**2)), 0.05)
+    alpha = max(float(np.sum(w * ((y - mu) ** 2 - y)) / np.sum(w * mu**2)), 0.05)
     theta = np.r_[beta, np.log(alpha)]
     k = x.shape[1]
 
     def loglik(t: np.ndarray) -> float:
-        return nb2_loglik(y, np.exp(x @ t[:k] + offset), float(np.exp(t[k])))
+        return nb2_loglik(y, np.exp(x @ t[:k] + offset), float(np.exp(t[k])), weight)
 
     current = loglik(theta)
     for _ in range(200):
         alpha = float(np.exp(theta[k]))
-        scores, hess = _nb2_derivatives(y, x, np.exp(x @ theta[:k] + offset), alpha)
+        scores, hess = _nb2_derivatives(y, x, np.exp(x @ theta[:k] + offset), alpha, weight)
         grad = scores.sum(axis=0)
         # Chain rule to log α: g_a = α g_α; H_aa = α² H_αα + α g_α; H_βa = α H_βα.
         grad[k] *= alpha
@@ -193,10 +218,10 @@ def fit_count_model(
         raise ValueError(f"unknown count model {model!r}; expected 'poisson' or 'negbin'")
     offset = np.asarray(offset, dtype=float)
     y = _check(y, x, offset)
-    beta, ok = _poisson_fit(y, x, offset, tol)
+    beta, ok = poisson_fit(y, x, offset, tol)
     if model == "poisson" or not ok:
         return CountFit(model, beta, float("nan"), ok)
-    beta, alpha, ok_nb = _nb2_fit(y, x, offset, beta, tol)
+    beta, alpha, ok_nb = nb2_fit(y, x, offset, beta, tol)
     return CountFit("negbin", beta, alpha, ok and ok_nb)
 
 
