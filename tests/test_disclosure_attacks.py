@@ -271,3 +271,35 @@ def test_published_curves_carry_the_small_sample_limits_by_hand():
                                        round_to=5)
     assert one["conf_low_small"].isna().all()
     assert check_tables({"cumulative_incidence": out}, **RULES) == []
+
+
+# Two published km rows of a 40,000-resident run (events 270, rounded, among 8,675 at risk):
+# the SEs are the clustered SE to 2 significant figures. The Greenwood attack used to match
+# the rounded SEs to 1e-6 by chance with d/n = 647/8672 and stopped the run.
+_KM_40K = pd.DataFrame({
+    "care_model": "dedicated_team", "time": [210, 240],
+    "estimate": [0.7890953533, 0.7642201933], "std_error": [0.0048, 0.0052],
+    "n_at_risk": [9220, 8675], "n_events": [310, 270], "n_censored": [235, 220]})
+
+
+def test_greenwood_attack_allows_for_the_rounding_of_published_ses():
+    # the increment from 2-significant-figure SEs is known to about +-4%: at n = 8,675 that
+    # is hundreds of possible deaths, so nothing is recovered
+    s, se = _KM_40K["estimate"], _KM_40K["std_error"]
+    gw = (se[1] / s[1]) ** 2 - (se[0] / s[0]) ** 2
+    assert abs(647 / (8672 * (8672 - 647)) - gw) < 1e-6 * gw  # the chance match of old
+    assert check_tables({"km": _KM_40K}, **RULES) == []
+
+
+def test_greenwood_attack_needs_ses_precise_enough_to_single_out_a_count():
+    # 1 death among 50 (h = 1/(50*49)), S = 0.98: the Greenwood SE to 10 figures gives the
+    # death back; to 2 figures (0.020, +-4% on h) it does not: the published SE is the
+    # cluster-robust one, so a 2-figure match is an accident of rounding
+    se = 0.98 * np.sqrt(1 / (50 * 49))
+    km = pd.DataFrame({"care_model": "a", "time": [0, 30], "estimate": [1.0, 0.98],
+                       "std_error": [0.0, float(f"{se:.10g}")], "n_at_risk": [50, 50],
+                       "n_events": [0, "[c]"], "n_censored": [0, 0]})
+    found = [f for f in check_tables({"km": km}, **RULES) if f.attack == "greenwood"]
+    assert [(f.row, f.value) for f in found] == [(1, 1.0)]
+    km["std_error"] = [0.0, 0.020]
+    assert [f for f in check_tables({"km": km}, **RULES) if f.attack == "greenwood"] == []

@@ -17,7 +17,9 @@ unit-cost table, and tries what an output checker (or an intruder) would:
     largest at risk where it is suppressed), unless the published ``d/n`` or
     ``d/(n - c/2)`` (with the published censorings ``c``) explains the step;
 ``greenwood``
-    ``(se_j/S_j)^2 - (se_{j-1}/S_{j-1})^2 = d/(n(n-d))`` (KM), likewise;
+    ``(se_j/S_j)^2 - (se_{j-1}/S_{j-1})^2 = d/(n(n-d))`` (KM), likewise, to within
+    what the published SEs' significant figures allow; a count is recovered only
+    when every consistent pair shares one ``d``;
 ``ratio``
     rate x person-years, contacts per resident-year x person-years, percentage x
     denominator / 100, cost per resident-year x person-years, standardised
@@ -154,36 +156,82 @@ def _at_risk_derived(t: pd.DataFrame) -> np.ndarray:
 
 
 def _step_candidates(ctx: _Ctx, h: float, n_pub: float, d_pub: float, n_max: float, *,
-                     c_pub: float = np.nan,
-                     greenwood: bool = False) -> tuple[float, float] | None:
-    """(d, n) with ``d/n = h`` (or ``d/(n(n-d)) = h``) other than the published pair.
+                     c_pub: float = np.nan) -> tuple[float, float] | None:
+    """(d, n) with ``d/n = h`` other than the published pair.
 
     ``n`` ranges over the published number at risk +- the rounding slack, or
-    1..n_max (plus slack) where it is suppressed; ``d`` is solved in closed form
-    (``d = h n`` or ``d = h n^2 / (1 + h n)``) and must be an integer to within
-    the precision of the CSVs.
+    1..n_max (plus slack) where it is suppressed; ``d = h n`` must be an
+    integer to within the precision of the CSVs.
     """
-    def f(d: np.ndarray, n: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return d / (n * (n - d)) if greenwood else d / n
-
-    tol = 1e-6 * h if greenwood else 1e-9
+    tol = 1e-9
     if n_pub > 0 and np.isfinite(d_pub):
         # the published d/n, or d/(n - c/2) (the actuarial denominator of the published curves)
         for n_eff in (n_pub, n_pub - c_pub / 2.0):
-            if np.isfinite(n_eff) and abs(f(np.array(d_pub), np.array(n_eff)) - h) < tol:
+            if np.isfinite(n_eff) and n_eff > 0 and abs(d_pub / n_eff - h) < tol:
                 return None
     if np.isnan(n_pub):
-        if greenwood:
-            return None
         ns = np.arange(1.0, max(n_max, 1.0) + ctx.slack + 1)
     else:
         ns = np.arange(max(1.0, n_pub - ctx.slack), n_pub + ctx.slack + 1)
-    ds = np.round(h * ns ** 2 / (1 + h * ns) if greenwood else h * ns)
-    ok = (ds >= 1) & (ds < ns) & (np.abs(f(ds, ns) - h) < tol)
+    ds = np.round(h * ns)
+    ok = (ds >= 1) & (ds < ns) & (np.abs(ds / ns - h) < tol)
     for dd, n in zip(ds[ok], ns[ok], strict=True):
         if ctx.bad(float(dd)) or ctx.bad(float(n)):
             return float(dd), float(n)
+    return None
+
+
+def _half_unit(x: float) -> float:
+    """Half a unit in the last significant figure of ``x`` as the CSV shows it (<= 10 figures).
+
+    ``0.018`` gives 0.0005; ``0.8404224039`` gives 5e-11; 0 gives 0.
+    """
+    if not np.isfinite(x) or x == 0:
+        return 0.0
+    exponent = int(np.floor(np.log10(abs(x))))
+    for figures in range(1, 11):
+        if float(f"{x:.{figures}g}") == x:
+            break
+    return 0.5 * 10.0 ** (exponent - figures + 1)
+
+
+def _greenwood_candidates(ctx: _Ctx, h: float, h_tol: float, n_pub: float,
+                          d_pub: float) -> tuple[float, float] | None:
+    """(d, n) with ``d/(n(n-d)) = h`` to 1e-6, if the published numbers single ``d`` out.
+
+    ``h_tol`` is how far the increment may be off given the significant figures
+    of the published SEs. The attack needs the increment to 1e-6 (a chance
+    match then has probability about 1e-6 per candidate); SEs rounded more
+    coarsely than that (the published curves give 2 significant figures: about
+    +-4% of the increment) fit many counts at large ``n`` and, at small ``n``,
+    fit a count only by the accident of rounding, because the published SE is
+    the cluster-robust one, not Greenwood's: no finding. Otherwise ``n``
+    ranges over the published number at risk +- the rounding slack (no attack
+    where it is suppressed) and ``d`` over the published events +- twice the
+    slack (a step's events are a difference of rounded totals); a count is
+    recovered only when all consistent pairs share one ``d`` (or there is one
+    pair) and it is one that must not be known.
+    """
+    if not (n_pub > 0) or h_tol > _TOL * h:
+        return None  # suppressed at-risk, or SEs too coarse to single out a count
+    tol = _TOL * h
+    if np.isfinite(d_pub) and abs(d_pub / (n_pub * (n_pub - d_pub)) - h) < tol:
+        return None  # the published pair explains the step
+
+    def g(x: float, n: np.ndarray) -> np.ndarray:  # d solving d/(n(n-d)) = x
+        return x * n ** 2 / (1 + x * n)
+
+    ns = np.arange(max(1.0, n_pub - ctx.slack), n_pub + ctx.slack + 1)
+    lo, hi = np.ceil(g(max(h - tol, 0.0), ns)), np.floor(g(h + tol, ns))
+    if np.isfinite(d_pub):  # a step's events: a difference of two rounded totals
+        lo, hi = np.maximum(lo, d_pub - 2 * ctx.slack), np.minimum(hi, d_pub + 2 * ctx.slack)
+    pairs = [(float(d), float(n)) for n, a, b in zip(ns, lo, hi, strict=True)
+             for d in np.arange(max(a, 1.0), min(b, n - 1) + 1)]
+    if not pairs or len({d for d, _ in pairs}) > 1:
+        return None
+    d, n = pairs[0]
+    if ctx.bad(d) or (len(pairs) == 1 and ctx.bad(n)):
+        return d, n
     return None
 
 
@@ -209,9 +257,12 @@ def _curves(ctx: _Ctx, name: str, t: pd.DataFrame) -> None:
                                 f"1 - S(t)/S(t-) = {hit[0]:g}/{hit[1]:g}")
                 if est[b] > 0 and np.isfinite(se[a]) and np.isfinite(se[b]) and h > 1e-12:
                     gw = (se[b] / est[b]) ** 2 - (se[a] / est[a]) ** 2
+                    # the published SEs are rounded (2 significant figures): the increment
+                    # is known only to within what their last digits allow
+                    gw_tol = (2 * se[b] * _half_unit(se[b]) / est[b] ** 2
+                              + 2 * se[a] * _half_unit(se[a]) / est[a] ** 2)
                     if gw > 0:
-                        hit = _step_candidates(ctx, gw, n_pub[b], d_pub[b], n_max,
-                                               greenwood=True)
+                        hit = _greenwood_candidates(ctx, gw, gw_tol, n_pub[b], d_pub[b])
                         if hit:
                             ctx.add(name, b, "std_error", hit[0], "greenwood",
                                     f"Greenwood increment = d/(n(n-d)) with d/n = "
