@@ -107,16 +107,20 @@ def memory_law(runs: Sequence[dict]) -> pd.DataFrame:
     """Memory against contact rows across sizes: GB = a + b x (x in millions of contact rows).
 
     ``runs``: one dict per size that ran, with ``size``, ``contacts`` (all regions),
-    ``contacts_by_region`` ({region: rows}, may be empty), ``n_regions``, ``peak_sum_mb`` and
-    ``jobs`` (``rule, region, max_rss_mb``). Three laws, one point per size:
+    ``contacts_by_region`` ({region: rows}, may be empty), ``n_regions``, ``residents``
+    (optional), ``peak_sum_mb`` and ``jobs`` (``rule, region, max_rss_mb``). The laws, one
+    point per size:
 
     - the largest per-region job (a job with a ``region`` wildcard) against its region's
       contact rows;
-    - the largest global job (no region) against all contact rows;
+    - the largest global job (no region) against all contact rows, and against residents
+      (x in millions of residents), since a global job that no longer holds the events
+      scales with residents and homes;
     - the peak of all running jobs and Snakemake together against all contact rows.
 
-    Returns one row per law: ``law, points, b (GB per million contacts), a (GB), largest
-    residual (GB)`` and the points as ``size: x M → y GB``.
+    Returns one row per law: ``law``, ``points``, ``GB per million`` (b, per million of x),
+    ``intercept, GB`` (a), ``largest residual, GB`` and ``sizes``, the points as
+    ``size: x M → y GB (rule)``.
     """
     pts = _points(runs)
     rows = []
@@ -127,20 +131,25 @@ def memory_law(runs: Sequence[dict]) -> pd.DataFrame:
             continue
         best = p.loc[p.groupby("size", sort=False)["rss_gb"].idxmax()]
         rows.append((law, best["size"], best["x_m"], best["rss_gb"], best["rule"]))
+        residents = {r["size"]: r.get("residents", np.nan) for r in runs}
+        if not sel and all(np.isfinite(float(v)) for v in residents.values()):
+            rows.append(("largest global job vs residents (x: millions of residents)",
+                         best["size"], best["size"].map(residents).astype(float) / 1e6,
+                         best["rss_gb"], best["rule"]))
     peak = [(r["size"], float(r["contacts"]) / 1e6, float(r["peak_sum_mb"]) / 1024)
             for r in runs if np.isfinite(float(r["peak_sum_mb"]))]
     if peak:
         s, x, y = zip(*peak, strict=True)
         rows.append(("peak of all running jobs vs all contacts", pd.Series(s), pd.Series(x),
-                     pd.Series(y), pd.Series(["(all)"] * len(s))))
+                     pd.Series(y), pd.Series(["Snakemake and jobs"] * len(s))))
     out = []
     for law, size, x, y, rule in rows:
         b, a, resid = fit_line(x.to_numpy(dtype=float), y.to_numpy(dtype=float))
-        out.append({"law": law, "points": len(x), "GB per million contacts": b,
+        out.append({"law": law, "points": len(x), "GB per million": b,
                     "intercept, GB": a, "largest residual, GB": resid,
                     "sizes": "; ".join(f"{s}: {xi:.2f} M → {yi:.2f} GB ({ru})"
                                        for s, xi, yi, ru in zip(size, x, y, rule, strict=True))})
-    return pd.DataFrame(out, columns=["law", "points", "GB per million contacts",
+    return pd.DataFrame(out, columns=["law", "points", "GB per million",
                                       "intercept, GB", "largest residual, GB", "sizes"])
 
 
@@ -157,7 +166,7 @@ def rule_memory_law(runs: Sequence[dict]) -> pd.DataFrame:
         b, a, _ = fit_line(g["x_m"].to_numpy(), g["rss_gb"].to_numpy())
         row = {"rule": rule, "kind": "per region" if g["per_region"].any() else "global"}
         row.update({s: g.loc[g["size"] == s, "rss_gb"].max() for s in sizes})
-        row.update({"GB per million contacts": b, "intercept, GB": a})
+        row.update({"GB per million": b, "intercept, GB": a})
         out.append(row)
     df = pd.DataFrame(out)
     return df.sort_values(sizes[-1], ascending=False, na_position="last").reset_index(drop=True)

@@ -142,6 +142,7 @@ def law_inputs(runs: list) -> list[dict]:
             continue
         name = r.size.name + (f" (exit {r.returncode})" if r.returncode else "")
         out.append({"size": name, "contacts": g["rows"]["contacts"],
+                    "residents": g["rows"].get("residents", float("nan")),
                     "contacts_by_region": g.get("contacts_by_region", {}),
                     "n_regions": len(g.get("regions", [])) or 1,
                     "peak_sum_mb": r.peak_sum_mb, "jobs": r.jobs})
@@ -160,21 +161,22 @@ def _law_section(runs: list) -> list[str]:
              "the peak against all contact rows. Formats differ between sizes (CSV at "
              "small and medium, Parquet above), so the CSV points weigh on ingest's line. "
              "A size marked `(exit N)` failed: only the jobs before the failure are in it.", "",
-             "| law | b, GB per million contacts | a, GB | largest residual, GB | points |",
+             "| law | b, GB per million (contacts, or residents where so named) | a, GB "
+             "| largest residual, GB | points |",
              "|---|---|---|---|---|"]
     lines += [f"| {r.law} | **{_fmt(r[2], 3)}** | {_fmt(r[3], 2)} | {_fmt(r[4], 2)} | "
               f"{r.sizes} |" for r in law.itertuples(index=False)]
     per_rule = bench_law.rule_memory_law(inputs)
     if not per_rule.empty:
         sizes = [c for c in per_rule.columns if c not in
-                 ("rule", "kind", "GB per million contacts", "intercept, GB")]
+                 ("rule", "kind", "GB per million", "intercept, GB")]
         lines += ["", "Per rule (largest job of the rule at each size, GB):", "",
                   "| rule | kind | " + " | ".join(sizes)
                   + " | b, GB per million contacts | a, GB |",
                   "|---|---|" + "---|" * len(sizes) + "---|---|"]
         lines += [f"| `{r['rule']}` | {r['kind']} | "
                   + " | ".join(_fmt(r[s], 2) for s in sizes)
-                  + f" | {_fmt(r['GB per million contacts'], 3)} | "
+                  + f" | {_fmt(r['GB per million'], 3)} | "
                   f"{_fmt(r['intercept, GB'], 2)} |" for _, r in per_rule.iterrows()]
     return lines
 

@@ -147,6 +147,7 @@ def test_memory_law_separates_per_region_and_global_jobs():
         j = JOBS.copy()
         j["max_rss_mb"] = j["max_rss_mb"] * scale
         return {"size": size, "contacts": contacts, "contacts_by_region": by_region,
+                "residents": contacts / 50,
                 "n_regions": 2, "peak_sum_mb": peak, "jobs": j}
 
     runs = [run("large", 10_000_000, {"a": 4_000_000, "b": 6_000_000}, 1.0, 4 * 1024),
@@ -154,18 +155,20 @@ def test_memory_law_separates_per_region_and_global_jobs():
     law = bench_law.memory_law(runs).set_index("law")
     per = law.loc["largest per-region job vs its region's contacts"]
     # region b is the largest per-region job: 900 MB at 6 M rows, 1,800 MB at 30 M rows
-    assert per["GB per million contacts"] == pytest.approx((1800 - 900) / 1024 / 24)
+    assert per["GB per million"] == pytest.approx((1800 - 900) / 1024 / 24)
     glob = law.loc["largest global job vs all contacts"]  # make_cohort: 4,400 -> 8,800 MB
-    assert glob["GB per million contacts"] == pytest.approx(4400 / 1024 / 40)
+    assert glob["GB per million"] == pytest.approx(4400 / 1024 / 40)
     assert glob["intercept, GB"] == pytest.approx(4400 / 1024 - 10 * 4400 / 1024 / 40)
+    res = law.loc["largest global job vs residents (x: millions of residents)"]
+    assert res["GB per million"] == pytest.approx(4400 / 1024 / 0.8)  # 0.2 -> 1.0 M
     peak = law.loc["peak of all running jobs vs all contacts"]
-    assert peak["GB per million contacts"] == pytest.approx(0.1) and peak["points"] == 2
+    assert peak["GB per million"] == pytest.approx(0.1) and peak["points"] == 2
     assert "make_cohort" in glob["sizes"] and "ingest_region" in per["sizes"]
     # without region counts a region is assumed to hold an equal share of the contacts
     runs[1]["contacts_by_region"] = {}
     per = bench_law.memory_law(runs).set_index("law").loc[
         "largest per-region job vs its region's contacts"]
-    assert per["GB per million contacts"] == pytest.approx((1800 - 900) / 1024 / 19)
+    assert per["GB per million"] == pytest.approx((1800 - 900) / 1024 / 19)
     rules = bench_law.rule_memory_law(runs).set_index("rule")
     assert rules.loc["make_cohort", "kind"] == "global"
     assert rules.loc["ingest_region", "kind"] == "per region"
@@ -175,4 +178,4 @@ def test_memory_law_separates_per_region_and_global_jobs():
     runs[0]["jobs"] = pd.concat([runs[0]["jobs"], _jobs([("report", None, "report", 50.0,
                                                            50.5, 0.5, 0.4, np.nan)])])
     assert "report" not in bench_law.rule_memory_law(runs)["rule"].to_numpy()
-    assert len(bench_law.memory_law(runs)) == 3
+    assert len(bench_law.memory_law(runs)) == 4
