@@ -29,12 +29,14 @@ STAGE_PREFIXES: tuple[tuple[str, str], ...] = (
 INGEST_WINDOW_EXCLUDES: frozenset[str] = frozenset({"ingest_history"})
 
 
-def stage_of(rule: str, rule_file: str | None) -> str:
-    """The stage of ``rule``: a prefix of :data:`STAGE_PREFIXES`, else its rule file's stem."""
+def stage_of(rule: str, rule_file: str | None) -> str | None:
+    """The stage of ``rule``: a prefix of :data:`STAGE_PREFIXES`, else its rule file's stem
+    (None for a rule of no rule file and no prefix, e.g. the Snakefile's ``all``: it is in no
+    stage's table)."""
     for prefix, stage in STAGE_PREFIXES:
         if rule.startswith(prefix):
             return stage
-    return rule_file if rule_file else "unknown"
+    return rule_file or None
 
 
 def ingest_seconds(jobs: pd.DataFrame) -> float:

@@ -323,7 +323,7 @@ def _jobs(results: Path, log_text: str, sampler: TreeSampler, t0_wall: float) ->
     jobs = pd.DataFrame(rows, columns=["rule", "key", "region", "start_s", "end_s", "seconds",
                                        "cpu_seconds", "max_rss_mb", "source"])
     jobs = jobs.merge(rules[["rule", "stage"]], on="rule", how="left")
-    # a rule not found in workflow/rules (e.g. defined in the Snakefile): by name, else unknown
+    # a rule not found in workflow/rules (e.g. defined in the Snakefile): by name, else none
     jobs["stage"] = [s if isinstance(s, str) else bench_law.stage_of(r, None)
                      for r, s in zip(jobs["rule"], jobs["stage"], strict=True)]
     return jobs.sort_values("start_s")

@@ -79,10 +79,10 @@ def test_new_per_region_rule_names_map_to_their_stage_by_prefix():
     assert bench_law.stage_of("combine_cohort", "combine") == "cohort"
     assert bench_law.stage_of("ingest_region_arrow", "arrow") == "ingest"
     assert bench_law.stage_of("check_input", "checks") == "ingest"
-    # no prefix: the rule file names the stage; no file either: unknown
+    # no prefix: the rule file names the stage; no file either (the Snakefile's all): none
     assert bench_law.stage_of("costs", "costing") == "costing"
     assert bench_law.stage_of("costs_region", "costing") == "costing"
-    assert bench_law.stage_of("all", None) == "unknown"
+    assert bench_law.stage_of("all", None) is None
     # the rule table of the real rule files: every rule, by prefix, else in its file's stage
     rules = run_benchmarks.rule_table().set_index("rule")
     for smk in (REPO / "workflow" / "rules").glob("*.smk"):
