@@ -35,7 +35,7 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(CORES) -q -m "not slow"
 
-## bench: the benchmark at three sizes -> benchmarks/results.md (takes several minutes)
+## bench: the benchmark at four sizes, up to five national years -> benchmarks/results.md (~15 min)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py
 

@@ -9,6 +9,7 @@ import platform
 import subprocess
 from pathlib import Path
 
+import bench_law
 import numpy as np
 import pandas as pd
 
@@ -104,17 +105,79 @@ def _rule_table(jobs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _regions_section(jobs: pd.DataFrame, cores: int) -> list[str]:
-    ing = jobs[jobs["rule"] == "ingest_region"].sort_values("start_s")
-    if ing.empty:
-        return ["No `ingest_region` jobs recorded."]
-    conc = max_concurrency(ing["start_s"].to_numpy(), ing["end_s"].to_numpy())
-    lines = [f"Regions ingest as separate `ingest_region` jobs: {len(ing)} jobs, at most "
-             f"**{conc}** "
-             f"running at once with `--cores {cores}` (from the benchmark files: end = file "
-             "time, start = end − wall seconds).", "",
-             "| region | start, s | end, s | wall s | max RSS, MB |", "|---|---|---|---|---|"]
-    lines += [f"| {r.key} | {_fmt(r.start_s)} | {_fmt(r.end_s)} | {_fmt(r.seconds)} | "
-              f"{_fmt(r.max_rss_mb, 0)} |" for r in ing.itertuples()]
+    """Per-region jobs (a ``region`` wildcard) of each rule: how many ran at once."""
+    per = jobs[jobs["region"].notna()] if "region" in jobs else jobs.iloc[:0]
+    if per.empty:
+        return ["No per-region jobs recorded."]
+    lines = []
+    for rule, ing in per.sort_values("start_s").groupby("rule", sort=False):
+        conc = max_concurrency(ing["start_s"].to_numpy(), ing["end_s"].to_numpy())
+        lines += [f"Regions run as separate `{rule}` jobs: {len(ing)} jobs, at most "
+                  f"**{conc}** running at once with `--cores {cores}` (from the benchmark "
+                  "files: end = file time, start = end − wall seconds).", "",
+                  "| region | start, s | end, s | wall s | max RSS, MB |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {r.key} | {_fmt(r.start_s)} | {_fmt(r.end_s)} | {_fmt(r.seconds)} | "
+                  f"{_fmt(r.max_rss_mb, 0)} |" for r in ing.itertuples()]
+        lines.append("")
+    return lines
+
+
+def _largest_jobs_table(jobs: pd.DataFrame) -> pd.DataFrame:
+    top = bench_law.largest_jobs(jobs)
+    return pd.DataFrame({
+        "rule": top["rule"].map(lambda r: f"`{r}`"),
+        "region / wildcards": top["key"].map(lambda k: k or "– (global)"),
+        "stage": top["stage"], "max RSS, MB": top["max_rss_mb"].map(lambda x: _fmt(x, 0)),
+        "wall s": top["seconds"].map(_fmt), "CPU s": top["cpu_seconds"].map(_fmt)})
+
+
+def law_inputs(runs: list) -> list[dict]:
+    """The runs with job records, as ``bench_law.memory_law`` takes them; a failed run is
+    kept (its jobs' memory is measured) and named ``<size> (exit N)``."""
+    out = []
+    for r in runs:
+        g = r.generation or {}
+        if r.jobs.empty or "rows" not in g:
+            continue
+        name = r.size.name + (f" (exit {r.returncode})" if r.returncode else "")
+        out.append({"size": name, "contacts": g["rows"]["contacts"],
+                    "residents": g["rows"].get("residents", float("nan")),
+                    "contacts_by_region": g.get("contacts_by_region", {}),
+                    "n_regions": len(g.get("regions", [])) or 1,
+                    "peak_sum_mb": r.peak_sum_mb, "jobs": r.jobs})
+    return out
+
+
+def _law_section(runs: list) -> list[str]:
+    inputs = law_inputs(runs)
+    if not inputs:
+        return ["No finished run."]
+    law = bench_law.memory_law(inputs)
+    lines = ["Max RSS (GB) against contact rows (millions), a least-squares line "
+             "GB = a + b × million rows through one point per size (the largest job of that "
+             "kind at that size; with one size no slope). Per-region jobs (a `region` "
+             "wildcard) are set against their own region's contact rows, global jobs and "
+             "the peak against all contact rows. Formats differ between sizes (CSV at "
+             "small and medium, Parquet above), so the CSV points weigh on ingest's line. "
+             "A size marked `(exit N)` failed: only the jobs before the failure are in it.", "",
+             "| law | b, GB per million (contacts, or residents where so named) | a, GB "
+             "| largest residual, GB | points |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {r.law} | **{_fmt(r[2], 3)}** | {_fmt(r[3], 2)} | {_fmt(r[4], 2)} | "
+              f"{r.sizes} |" for r in law.itertuples(index=False)]
+    per_rule = bench_law.rule_memory_law(inputs)
+    if not per_rule.empty:
+        sizes = [c for c in per_rule.columns if c not in
+                 ("rule", "kind", "GB per million", "intercept, GB")]
+        lines += ["", "Per rule (largest job of the rule at each size, GB):", "",
+                  "| rule | kind | " + " | ".join(sizes)
+                  + " | b, GB per million contacts | a, GB |",
+                  "|---|---|" + "---|" * len(sizes) + "---|---|"]
+        lines += [f"| `{r['rule']}` | {r['kind']} | "
+                  + " | ".join(_fmt(r[s], 2) for s in sizes)
+                  + f" | {_fmt(r['GB per million'], 3)} | "
+                  f"{_fmt(r['intercept, GB'], 2)} |" for _, r in per_rule.iterrows()]
     return lines
 
 
@@ -141,16 +204,19 @@ def _alternatives_section(alternatives: list[dict], size_label: str,
 
 
 def _target(run, targets: dict) -> str:
+    """Each target of the size, met or **missed** (a failed run misses every one)."""
     t = targets.get(run.size.name)
     if not t:
         return "–"
-    wall_s, peak_gb = t
-    ok_t = run.wall_seconds < wall_s and run.returncode == 0
-    msg = f"< {wall_s:.0f} s: {'met' if ok_t else '**missed**'}"
-    if peak_gb:
-        ok_m = run.peak_sum_mb / 1024 < peak_gb
-        msg += f"; < {peak_gb:.0f} GB: {'met' if ok_m else '**missed**'}"
-    return msg
+    ok_run = run.returncode == 0
+    largest = run.jobs["max_rss_mb"].max() if len(run.jobs) else float("nan")
+    checks = [(t.wall_s, run.wall_seconds, "< {:.0f} s"),
+              (t.peak_gb, run.peak_sum_mb / 1024, "peak < {:g} GB"),
+              (t.largest_job_gb, largest / 1024, "largest job < {:g} GB"),
+              (t.ingest_s, bench_law.ingest_seconds(run.jobs) if len(run.jobs) else np.nan,
+               "ingest < {:.0f} s")]
+    return "; ".join(f"{label.format(limit)}: {'met' if ok_run and value < limit else '**missed**'}"
+                     for limit, value, label in checks if limit is not None)
 
 
 def write(out: Path, machine: dict, runs: list, targets: dict, args,
@@ -166,27 +232,36 @@ def write(out: Path, machine: dict, runs: list, targets: dict, args,
         f"- Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
         f"- command: `run_benchmarks.py --sizes {args.sizes} --cores {args.cores} "
         f"--replicates {args.replicates}`: whole workflow (`snakemake --cores {args.cores}`, "
-        f"`bootstrap_replicates={args.replicates}`), fresh results folder per size", "",
+        f"`bootstrap_replicates={args.replicates}`), fresh results folder per size"
+        + (f"; the harness ran {_fmt(m['harness_s'] / 60)} min in all (generation, workflows, "
+           "stage scripts)" if "harness_s" in m else ""), "",
         "## Summary", "",
-        "| size | residents | homes | contacts | input | generation, s | workflow wall, s "
-        "(incl. start-up) | Snakemake start-up, s | peak RSS sum, MB | largest process, MB "
-        "| exit | target |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| size | residents | homes | months | contacts | input | generation, s | workflow "
+        "wall, s (incl. start-up) | Snakemake start-up, s | ingest, s | peak RSS sum, MB | "
+        "largest process, MB | largest job | exit | target |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         g = r.generation
         rows = g.get("rows", {})
+        top = bench_law.largest_jobs(r.jobs, 1)
+        largest = (f"{_fmt(top['max_rss_mb'].iloc[0], 0)} MB (`{top['rule'].iloc[0]}`"
+                   + (f", {top['key'].iloc[0]}" if top["key"].iloc[0] else "") + ")"
+                   if len(top) else "–")
+        ingest = bench_law.ingest_seconds(r.jobs) if len(r.jobs) else float("nan")
         lines.append(
-            f"| {r.size.label} | {r.size.residents:,} | {r.size.homes:,} | "
+            f"| {r.size.label} | {r.size.residents:,} | {r.size.homes:,} | {r.size.months} | "
             f"{rows.get('contacts', float('nan')):,} | {r.size.fmt} | {_fmt(g.get('total_s'))} | "
-            f"**{_fmt(r.wall_seconds)}** | {_fmt(r.first_job_seconds)} | "
-            f"**{_fmt(r.peak_sum_mb, 0)}** | {_fmt(r.peak_single_mb, 0)} | {r.returncode} | "
-            f"{_target(r, targets)} |")
+            f"**{_fmt(r.wall_seconds)}** | {_fmt(r.first_job_seconds)} | {_fmt(ingest)} | "
+            f"**{_fmt(r.peak_sum_mb, 0)}** | {_fmt(r.peak_single_mb, 0)} | {largest} | "
+            f"{r.returncode} | {_target(r, targets)} |")
     lines += ["", "Peak RSS sum: the largest total resident memory of Snakemake and all running "
               "jobs at one moment (sampled every 0.2 s). Largest process: the kernel's peak RSS of "
-              "the largest single process (`getrusage`). Start-up: launch to the first job's "
-              "start.",
-              ""]
+              "the largest single process (`getrusage`). Largest job: the job with the largest "
+              "max RSS (per-job records below). Start-up: launch to the first job's start. "
+              "Ingest: first start to last end of the ingest stage's jobs (every region's "
+              "ingest, the combining and the input check).",
+              "", "## Memory law", ""] + _law_section(runs) + [""]
     if NOTES.exists():
         lines += ["## Findings", "", NOTES.read_text().strip(), ""]
     for r in runs:
@@ -210,7 +285,10 @@ def write(out: Path, machine: dict, runs: list, targets: dict, args,
             lines += ["", "Job-seconds add the wall time of a stage's jobs (two run at once with "
                       "2 cores, so they can exceed the stage's span).", "",
                       "### Per rule", ""] + _table(_rule_table(r.jobs))
-            lines += ["", "### Regions in parallel", ""] + _regions_section(r.jobs, args.cores)
+            lines += ["", "### Largest jobs", ""] + _table(_largest_jobs_table(r.jobs))
+            lines += ["", "Max RSS per job (the larger of Snakemake's benchmark record and the "
+                      "kernel's high-water mark of the job's process).", "",
+                      "### Regions in parallel", ""] + _regions_section(r.jobs, args.cores)
         lines.append("")
     from run_benchmarks import SIZES
 

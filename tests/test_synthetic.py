@@ -350,6 +350,22 @@ def test_cli_writes_parquet(tmp_path):
     assert json.loads((tmp_path / "truth.json").read_text())["seed"] == 4
 
 
+def test_cli_late_entry_sets_the_share_entering_during_the_window(tmp_path):
+    # The five-year benchmark size: 60 months, 70% entering during the window.
+    args = ["--residents", "4000", "--homes", "12", "--months", "60", "--format", "parquet"]
+    assert main(["--out", str(tmp_path / "a"), *args, "--late-entry", "0.7"]) == 0
+    res = pd.concat(pd.read_parquet(p) for p in (tmp_path / "a").glob("*/residents.parquet"))
+    late = (pd.to_datetime(res["entry_date"]) > pd.Timestamp("2014-04-01")).mean()
+    assert late == pytest.approx(0.7, abs=4 * np.sqrt(0.7 * 0.3 / 4000))  # 4 binomial SEs
+    # The default share (0.20) spelled out gives the same files as leaving it out.
+    assert main(["--out", str(tmp_path / "b"), *args]) == 0
+    assert main(["--out", str(tmp_path / "c"), *args, "--late-entry", "0.2"]) == 0
+    for f in (tmp_path / "b").rglob("*.parquet"):
+        assert f.read_bytes() == (tmp_path / "c" / f.relative_to(tmp_path / "b")).read_bytes()
+    with pytest.raises(SystemExit):
+        main(["--out", str(tmp_path / "d"), "--late-entry", "1.5"])
+
+
 def test_module_entry_point(tmp_path):
     cmd = [sys.executable, "-m", "optimal_analysis.synthetic", "--out", str(tmp_path)]
     done = subprocess.run(

@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--start", default="2014-04-01", help="study start, ISO date")
     p.add_argument("--months", type=int, default=12, help="months in the study window")
     p.add_argument(
+        "--late-entry", type=float, default=None, metavar="SHARE",
+        help="share of residents entering during the window (default 0.20, one year's turnover); "
+             "0.70 keeps the beds about as full over 60 months as at the start",
+    )  # fmt: skip
+    p.add_argument(
         "--mixed-models", action="store_true", default=None,
         help="mix care models across the homes of each region (default when homes > 12)",
     )  # fmt: skip
@@ -69,6 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     log.setLevel(logging.INFO)
     regions = None if args.regions is None else region_names(args.regions, args.homes)
+    if args.late_entry is not None and not 0 <= args.late_entry <= 1:
+        _parser().error(f"--late-entry must be in [0, 1], got {args.late_entry}")
+    effects = (
+        None
+        if args.late_entry is None
+        else {"population": {"p_enter_during_window": args.late_entry}}
+    )
     t = time.perf_counter()
     ds = generate(
         n_residents=args.residents,
@@ -81,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         home_sd=args.home_sd,
         overdispersion=args.overdispersion,
         diagnoses=args.diagnoses,
+        effects=effects,
     )
     if args.scheme:
         ds = add_scheme_history(ds, np.random.default_rng([args.seed, 1]),
