@@ -206,3 +206,27 @@ def test_generator_hospital_death_share_matches_its_truth():
     assert not (a["admission_date"] < prev_end).any()
     assert (a.groupby("resident_id", observed=True)["discharge_date"]
             .apply(lambda s: s.isna().sum()).max() <= 1)
+
+
+def test_published_total_leaves_out_derived_rows_and_report_says_so(built):
+    from optimal_analysis.report.check import check_tables
+    from optimal_analysis.report.commissioner import derived_cost_text
+    from optimal_analysis.report.costs import public_unit_costs, publish_costs
+
+    _, cohort, events = built
+    costs = _costs(events, cohort, "spell")[0]
+    unit = public_unit_costs(pd.read_csv(UNIT_COSTS), pd.read_csv(INFLATION), price_year=2024)
+    rules = {"suppress_max": 7, "round_to": 5}
+    pub = publish_costs(costs, "costs", unit, **rules)
+    plain = publish_costs(costs[costs["service_group"] != "derived_outcome"], "costs", unit,
+                          **rules)
+    assert list(pub["item"]) == list(costs["item"])  # rows in costs.csv order
+    tot = pub[pub["item"] == "total"].set_index("care_model")["cost"].astype(float)
+    want = plain[plain["item"] == "total"].set_index("care_model")["cost"].astype(float)
+    pd.testing.assert_series_equal(tot, want)
+    assert check_tables({"costs": pub}, unit_costs=unit, **rules) == []
+    config = {"care_models": ["usual_care", "paid_gp", "dedicated_team"]}
+    text = derived_cost_text(pub, config)
+    assert text is not None and "avoidable emergency admission: " in text
+    assert "not extra" in text
+    assert derived_cost_text(plain, config) is None
