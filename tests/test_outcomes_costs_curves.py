@@ -170,7 +170,14 @@ def test_publishing_keeps_each_time_scale_apart(built):
     assert set(fam) == {"", *NAMES}
     for name in NAMES:  # its own number at risk: everyone at day 0, no emergency events
         d = pub[(fam == name) & (pub["time"] == 0)]
-        assert (d["n_events"] == 0).all() and len(d) == 2 * cohort["care_model"].nunique()
+        tot = both[curve_family(both["event"]) == name].groupby(["care_model", "event"])[
+            "n_events"].sum().unstack()
+        ok = ((tot == 0) | (tot >= 8)).all(axis=1)  # publishable: 0 or >= min_events each
+        assert set(d["care_model"]) == set(ok.index[ok]) and ok.sum() >= 1
+        assert (d["n_events"] == 0).all() and len(d) == 2 * ok.sum()
+        n0 = d.groupby("care_model")["n_at_risk"].first()
+        want = cohort.groupby("care_model").size().reindex(n0.index)
+        assert (n0 - want).abs().max() <= 2  # everyone at risk (rounded to 5)
 
 
 def test_generator_hospital_death_share_matches_its_truth():
@@ -230,3 +237,19 @@ def test_published_total_leaves_out_derived_rows_and_report_says_so(built):
     assert text is not None and "avoidable emergency admission: " in text
     assert "not extra" in text
     assert derived_cost_text(plain, config) is None
+
+
+def test_a_derived_curve_with_too_few_events_in_a_care_model_is_not_published(built):
+    _, cohort, _ = built
+    name = "fall_injury_admission"
+    col = f"{name}_status"
+    model = cohort["care_model"].iloc[0]
+    in_model = (cohort["care_model"] == model).to_numpy()
+    events_in_model = np.flatnonzero(in_model & (cohort[col] == 1).to_numpy())
+    few = cohort.copy()
+    few.loc[few.index[events_in_model[3:]], col] = 0  # 3 events left in that care model
+    ci = derived_cumulative_incidence(few, [name]).assign(adjustment="crude")
+    assert ci.loc[(ci["care_model"] == model) & (ci["event"] == name), "n_events"].sum() == 3
+    pub = publish_cumulative_incidence(ci, grid_days=7, min_events=8, round_to=5)
+    assert model not in set(pub["care_model"])
+    assert set(pub["care_model"]) == set(cohort["care_model"]) - {model}

@@ -277,7 +277,9 @@ def publish_cumulative_incidence(
 
     The events of each care model are counted together (one grid, one number at
     risk, every event type's step holding 0 or at least ``min_events``), each
-    :func:`curve_family` (time scale) on its own.
+    :func:`curve_family` (time scale) on its own. A derived outcome's curves of a
+    care model where some event type has 1 to ``min_events`` − 1 events in all are
+    left out.
     """
     ci = _crude(ci, "cumulative_incidence")
     last_day = float(ci["time"].max()) if len(ci) else None
@@ -287,6 +289,13 @@ def publish_cumulative_incidence(
     for key, g in ci.groupby([*(ci[k] for k in keys), family], sort=False):
         key, fam = key[:-1], key[-1]
         events = list(dict.fromkeys(g["event"]))
+        totals = g.groupby("event")["n_events"].sum()
+        if fam and ((totals >= 1) & (totals < min_events)).any():
+            # a derived outcome's curve with fewer than min_events events of a type in this
+            # care model cannot be binned into publishable steps: left out (analyst's copy only)
+            logger.info("cumulative_incidence %s %s: fewer than %d events of a type, not "
+                        "published", fam, key, min_events)
+            continue
         wide = g.pivot_table(index="time", columns="event", values="n_events", aggfunc="sum")
         wide = wide.reindex(columns=events).fillna(0)
         at_risk = g.groupby("time")["n_at_risk"].first()
