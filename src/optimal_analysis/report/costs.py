@@ -92,9 +92,9 @@ def publish_costs(table: pd.DataFrame, name: str, unit_costs: pd.DataFrame, *,
         # derived outcomes' stays are in no total: published on their own, so that a small
         # one does not force a secondary suppression among the items of the total
         sub = (table["service_group"] == DERIVED_SERVICE_GROUP).to_numpy()
-        kw = {"suppress_max": suppress_max, "round_to": round_to, "rounding": rounding}
         t = table.reset_index(drop=True)
-        parts = [publish_costs(t[m], name, unit_costs, **kw) for m in (~sub, sub)]
+        parts = [publish_costs(t[m], name, unit_costs, suppress_max=suppress_max,
+                               round_to=round_to, rounding=rounding) for m in (~sub, sub)]
         return pd.concat(parts).sort_index(kind="stable")
     t = table.copy()
     mask = disclosure_mask(t, spec, suppress_max=suppress_max, name=name)
