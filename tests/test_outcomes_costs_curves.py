@@ -3,7 +3,8 @@
 - costs: the rows of each derived outcome in costs.csv equal a hand count (plain Python
   over the admissions, priced from the unit-cost table), and the other rows, ``total``
   included, are those of a run without the derived column;
-- curves: a derived outcome's cumulative incidence is the R-checked
+- curves: a derived outcome's cumulative incidence equals R survival
+  (tests/reference/derived_curves) and is the R-checked
   ``stats.aalen_johansen.aalen_johansen`` (tests/reference/survival) applied to the
   cohort's derived time/status columns; publishing keeps each time scale apart;
 - generator: the share of deaths in hospital is within sampling error of its truth.
@@ -253,3 +254,29 @@ def test_a_derived_curve_with_too_few_events_in_a_care_model_is_not_published(bu
     pub = publish_cumulative_incidence(ci, grid_days=7, min_events=8, round_to=5)
     assert model not in set(pub["care_model"])
     assert set(pub["care_model"]) == set(cohort["care_model"]) - {model}
+
+
+def test_derived_curves_equal_r_survival():
+    """tests/reference/derived_curves: R survfit(Surv(time, state) ~ 1, id, influence = TRUE),
+    influence summed within care home (reference.R), on the derived time/status columns."""
+    ref_dir = ROOT / "tests/reference/derived_curves"
+    d = pd.read_csv(ref_dir / "data.csv")
+    name = "avoidable_emergency_admission"
+    cohort = d.rename(columns={"time": f"time_to_{name}_days", "status": f"{name}_status"}).assign(
+        time_to_admission_days=d["time"], admission_status=0, follow_up_days=d["time"],
+        died=d["status"].eq(2))
+    ours = derived_cumulative_incidence(cohort, [name])
+    ours = ours[ours["time"] > 0]
+    ref = pd.read_csv(ref_dir / "aj.csv")
+    m = ours.merge(ref, on=["care_model", "event", "time"], suffixes=("", "_r"), how="left",
+                   validate="1:1")
+    assert len(m) == len(ours) > 100 and m["estimate_r"].notna().all()
+    np.testing.assert_allclose(m["estimate"], m["estimate_r"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(m["std_error"], m["std_err_cluster"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(m["conf_low"], m["conf_low_r"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(m["conf_high"], m["conf_high_r"], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(m["n_events"], m["n_event"])
+    assert (m["n_clusters"] == m["n_homes"]).all()
+    # every R time where an estimate changes is one of ours
+    steps = ref[ref["n_event"] > 0]
+    assert len(steps.merge(ours, on=["care_model", "event", "time"])) == len(steps)
