@@ -97,6 +97,31 @@ def test_derived_event_counts_equal_an_independent_count(run):
     assert {"chest_admission", "hip_or_head_admission"} <= set(rr["outcome"])
 
 
+def test_derived_stays_in_costs_equal_an_independent_count(run):
+    data, results = run
+    events, _, _ = _independent_counts(data)
+    costs = pd.read_csv(results / "tables" / "costs.csv")
+    derived = costs[costs["service_group"] == "derived_outcome"]
+    for outcome in ("chest_admission", "hip_or_head_admission", "any_j_admission"):
+        rows = derived[derived["item"] == outcome]
+        got = dict(zip(rows["care_model"], rows["units"].astype(int), strict=True))
+        assert got == {m: events[(outcome, m)] for m in CARE_MODELS}, outcome
+    # a subset of the emergency stays: never in the total
+    for _, g in costs.groupby("care_model"):
+        items = g[~g["service_group"].isin(["total", "derived_outcome"])]
+        assert g.loc[g["item"] == "total", "cost"].item() == pytest.approx(items["cost"].sum())
+    published = pd.read_csv(results / "published" / "tables" / "costs.csv")
+    assert set(published.loc[published["service_group"] == "derived_outcome", "item"]) == {
+        "chest_admission", "hip_or_head_admission", "any_j_admission"}
+    ci = pd.read_csv(results / "tables" / "cumulative_incidence.csv")
+    for outcome in ("chest_admission", "any_j_admission"):
+        rows = ci[(ci["event"] == outcome) & (ci["adjustment"] == "crude")]
+        got = rows.groupby("care_model")["n_events"].sum().to_dict()
+        cohort = pd.read_parquet(results / "interim" / "cohort.parquet")
+        want = cohort[cohort[f"{outcome}_status"] == 1].groupby("care_model").size().to_dict()
+        assert got == want and sum(want.values()) >= 10, outcome
+
+
 def test_place_of_death_equals_an_independent_count(run):
     data, results = run
     _, deaths, in_hospital = _independent_counts(data)

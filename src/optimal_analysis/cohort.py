@@ -194,15 +194,22 @@ def make_cohort(care_homes: pd.DataFrame, residents: pd.DataFrame, contacts: pd.
         has, first_day.fillna(0).to_numpy(dtype=np.int64), res["follow_up_days"].to_numpy())
     res["admission_status"] = np.where(
         has, STATUS_ADMISSION, np.where(res["died"], STATUS_DEATH, STATUS_CENSORED)).astype(np.int8)
-    return _with_derived(res, admissions, code_list), events
+    res, flags = _with_derived(res, admissions, code_list)
+    if flags is not None:
+        events = _events_with_derived(events, res, admissions, flags)
+    return res, events
 
 
-def _with_derived(res: pd.DataFrame, admissions: pd.DataFrame,
-                  code_list: pd.DataFrame | None) -> pd.DataFrame:
-    """Add the derived outcomes' columns (when there are diagnoses and a code list)."""
+def _with_derived(res: pd.DataFrame, admissions: pd.DataFrame, code_list: pd.DataFrame | None,
+                  ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Add the derived outcomes' columns (when there are diagnoses and a code list).
+
+    Also returns the per-admission flags (:func:`derived_outcomes.derived_flags`,
+    admissions' row order), None when there are no derived outcomes.
+    """
     if (code_list is None or "primary_diagnosis" not in admissions
             or not admissions["primary_diagnosis"].notna().any()):
-        return res
+        return res, None
     pos = pd.Index(res["resident_id"]).get_indexer(admissions["resident_id"])
     entry = res["entry_date"].to_numpy(dtype="datetime64[ns]")[pos]
     day = _days(admissions["admission_date"] - pd.Series(entry, index=admissions.index)) + 1
@@ -210,4 +217,46 @@ def _with_derived(res: pd.DataFrame, admissions: pd.DataFrame,
     registry.register_derived(flags.columns)
     cols = derived.resident_columns(len(res), pos, day, flags, res["died"].to_numpy(),
                                     res["follow_up_days"].to_numpy())
-    return pd.concat([res, cols.set_index(res.index)], axis=1)
+    return pd.concat([res, cols.set_index(res.index)], axis=1), flags
+
+
+def _events_with_derived(events: pd.DataFrame, res: pd.DataFrame, admissions: pd.DataFrame,
+                         flags: pd.DataFrame) -> pd.DataFrame:
+    """The events table with column ``derived_outcomes`` on its admission rows.
+
+    ``derived_outcomes`` names the derived outcomes an admission is an event
+    of (``;``-joined, in code-list order; missing for none and on contact
+    rows), a categorical (one small integer code per row), so the costing
+    stage can cost the flagged stays. Admission rows keep their relative
+    order in the events table (sorted by resident, date, item, bed days; ties
+    in input order), so the admissions sorted the same way line up with them;
+    the keys are compared to make sure.
+    """
+    rid = pd.Index(res["resident_id"]).get_indexer(admissions["resident_id"])
+    date = admissions["admission_date"].to_numpy(dtype="datetime64[ns]")
+    exit_ = res["exit_date"].to_numpy(dtype="datetime64[ns]")[rid]
+    discharge = admissions["discharge_date"].to_numpy(dtype="datetime64[ns]")
+    end = np.where(np.isnat(discharge), exit_, np.minimum(discharge, exit_))
+    bed = (end - date).astype("timedelta64[D]").astype(np.int64)
+    item = (admissions["method"].astype(str) + "_admission").to_numpy(dtype=object)
+    item_code = pd.factorize(item, sort=True)[0]
+    order = np.lexsort((bed, item_code, date.view(np.int64), rid))
+    rows = np.flatnonzero((events["event_type"] == "admission").to_numpy())
+    adm = events.iloc[rows]
+    same = (len(rows) == len(order)
+            and np.array_equal(adm["resident_id"].to_numpy(object),
+                               res["resident_id"].to_numpy(object)[rid[order]])
+            and np.array_equal(adm["event_date"].to_numpy(), date[order])
+            and np.array_equal(adm["item"].to_numpy(object), item[order])
+            and np.array_equal(adm["bed_days"].to_numpy(), bed[order]))
+    if not same:
+        raise CohortError("admissions do not line up with the admission rows of the events")
+    names = list(flags.columns)
+    bits = flags.to_numpy(dtype=np.int64) @ (1 << np.arange(len(names), dtype=np.int64))
+    combos, inverse = np.unique(bits, return_inverse=True)
+    labels = [";".join(n for k, n in enumerate(names) if (c >> k) & 1) for c in combos]
+    codes = np.full(len(events), -1, dtype=np.int64)
+    codes[rows] = np.where(combos[inverse] > 0, inverse, -1)[order]
+    cats = [lab for lab in labels if lab]
+    remap = np.array([cats.index(lab) if lab else -1 for lab in labels] + [-1])
+    return events.assign(derived_outcomes=pd.Categorical.from_codes(remap[codes], cats))

@@ -16,6 +16,7 @@ from optimal_analysis.outcomes import OUTCOMES
 __all__ = [
     "ADMISSION_ITEMS",
     "BED_DAY_ITEMS",
+    "DERIVED_SERVICE_GROUP",
     "InflationIndexError",
     "MissingUnitCostError",
     "SERVICE_GROUPS",
@@ -41,6 +42,9 @@ _GROUPED_ITEMS: dict[str, tuple[str, ...]] = {
 }
 #: Service group of each costed item, in display order (groups, then items).
 SERVICE_GROUPS: dict[str, str] = {i: g for g, items in _GROUPED_ITEMS.items() for i in items}
+#: ``service_group`` of costs.csv rows of a derived outcome's stays (docs/outcome_codes.md):
+#: a subset of the emergency stays, shown beside them and never added into ``total``.
+DERIVED_SERVICE_GROUP = "derived_outcome"
 #: Items costed per admission and per bed day: those of the registry's admission outcomes
 #: (:mod:`optimal_analysis.outcomes`) and of its bed-day outcome.
 ADMISSION_ITEMS = tuple(i for o in OUTCOMES.values() if o.source == "admission_method"

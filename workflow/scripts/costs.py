@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from optimal_analysis.costing import make_cost_tables
 from optimal_analysis.io import read_parquet, write_csv, write_parquet
@@ -15,7 +16,8 @@ log.info("unit costs: %s; inflation index: %s; price year %s; hospital costing %
          inp.unit_costs, inp.inflation, params.price_year, params.scheme)
 costs, sensitivity, resident_costs = make_cost_tables(
     read_parquet(inp.events, columns=["resident_id", "care_home_id", "care_model", "event_type",
-                                      "item", "n", "bed_days"]),  # only what costing reads
+                                      "item", "n", "bed_days"]  # only what costing reads
+                 + [c for c in ["derived_outcomes"] if c in pq.read_schema(inp.events).names]),
     read_parquet(inp.cohort),
     pd.read_csv(inp.unit_costs),
     pd.read_csv(inp.inflation),

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from optimal_analysis.care_models import care_model_order
+from optimal_analysis.costing.derived_costs import derived_masks, derived_per_home
 from optimal_analysis.stats.bootstrap import (
     cluster_bootstrap_ratio,
     percentile_interval,
@@ -28,6 +29,7 @@ from optimal_analysis.stats.bootstrap import (
 )
 from optimal_analysis.tidy import SMALL_SAMPLE_COLUMNS
 from optimal_analysis.unit_costs import (
+    DERIVED_SERVICE_GROUP,
     SERVICE_GROUPS,
     InflationIndexError,
     MissingUnitCostError,
@@ -268,20 +270,25 @@ def _per_home(home_code: np.ndarray, names: np.ndarray, item_code: np.ndarray,
 
 def _costs(per_home: dict[str, tuple[list[str], np.ndarray, np.ndarray]], homes: pd.DataFrame,
            *, price_year: int, replicates: int, rng: np.random.Generator, level: float,
-           care_models: Sequence[str] | None,
-           few_clusters_threshold: int) -> dict[str, pd.DataFrame]:
+           care_models: Sequence[str] | None, few_clusters_threshold: int,
+           derived: dict[str, tuple[list[str], np.ndarray, np.ndarray]] | None = None,
+           ) -> dict[str, pd.DataFrame]:
     """``costs.csv`` of each scheme from per-home totals (see :func:`make_costs`).
 
     One bootstrap per care model serves every scheme: the columns of all
-    schemes are resampled with the same draws of homes.
+    schemes are resampled with the same draws of homes. ``derived`` (per
+    scheme, :func:`~optimal_analysis.costing.derived_costs.derived_per_home`)
+    adds rows after ``total`` that are not summed into it.
     """
+    derived = derived or {}
     rows: dict[str, list[dict]] = {s: [] for s in per_home}
     models = homes["care_model"].astype(str).to_numpy()
     for model in care_model_order(sorted(set(models)), care_models):
         in_model = models == model
         h = homes[in_model]
         t = h["person_years"].to_numpy(float)
-        ys = {s: np.column_stack([c[in_model], c[in_model].sum(axis=1)])
+        ys = {s: np.column_stack([c[in_model], c[in_model].sum(axis=1)]
+                                 + ([derived[s][1][in_model]] if s in derived else []))
               for s, (_, c, _) in per_home.items()}
         y_all = np.column_stack(list(ys.values()))
         if len(h) >= 2:
@@ -304,13 +311,15 @@ def _costs(per_home: dict[str, tuple[list[str], np.ndarray, np.ndarray]], homes:
             low, high, low_s, high_s = (low_all[part], high_all[part], low_s_all[part],
                                         high_s_all[part])
             offset += y.shape[1]
-            units = np.r_[units_hk[in_model].sum(axis=0), np.nan]
-            for k, item in enumerate([*items, "total"]):
+            d_items, _, d_units = derived.get(s, ([], None, np.zeros((len(in_model), 0))))
+            units = np.concatenate([units_hk[in_model].sum(axis=0), [np.nan],
+                                    d_units[in_model].sum(axis=0)])
+            for k, item in enumerate([*items, "total", *d_items]):
                 cost = y[:, k].sum()
                 rows[s].append({
                     "care_model": model, "item": item,
-                    "service_group": SERVICE_GROUPS.get(item, "total" if item == "total"
-                                                        else "other"),
+                    "service_group": DERIVED_SERVICE_GROUP if k > len(items) else
+                    SERVICE_GROUPS.get(item, "total" if item == "total" else "other"),
                     "units": units[k], "cost": cost, "cost_per_resident_year": cost / total_py,
                     "conf_low": low[k], "conf_high": high[k], "price_year": int(price_year),
                     "residents": int(h["residents"].sum()), "care_homes": len(h),
@@ -393,7 +402,11 @@ def make_cost_tables(
     All schemes share one bootstrap (the same resampled care homes), so they
     are compared on the same draws. ``few_clusters_threshold``: see
     :func:`make_costs`. String IDs are
-    factorized once; costing and summing work on integer codes.
+    factorized once; costing and summing work on integer codes. With the
+    events' ``derived_outcomes`` column, each derived outcome gets a row per
+    care model after ``total`` (:mod:`~optimal_analysis.costing.derived_costs`):
+    cost of its stays, units = stays, ``service_group`` ``derived_outcome``,
+    not in ``total``.
     """
     table = validate_unit_costs(unit_costs, name=unit_costs_name)
     index = validate_inflation(inflation, name=inflation_name)
@@ -402,16 +415,19 @@ def make_cost_tables(
     homes = _homes(cohort)
     ev = _Events(events, pd.Index(cohort["resident_id"]), homes.index)
     per_home = {}
+    masks, derived = derived_masks(events), {}
     resident_costs = pd.DataFrame()
     for s in [scheme] + [n for n in named if n != scheme]:
         row, names, code, units, cost = _cost_rows(ev, select_scheme(table, s), unit_costs_name)
         per_home[s] = _per_home(ev.home_code[row], names, code, units, cost, len(homes))
+        if masks:  # the stays of derived outcomes (docs/outcome_codes.md), not in total
+            derived[s] = derived_per_home(masks, ev.home_code, row, cost, len(homes))
         if s == scheme:
             resident_costs = _resident_costs(cohort, ev.resident_pos[row], cost).assign(scheme=s)
         del row, code, units, cost
     tables = _costs(per_home, homes, price_year=price_year, replicates=replicates, rng=rng,
                     level=0.95, care_models=care_models,
-                    few_clusters_threshold=few_clusters_threshold)
+                    few_clusters_threshold=few_clusters_threshold, derived=derived)
     results = {s: t.assign(scheme=s) for s, t in tables.items()}
     if not named:
         logger.warning("unit-cost table names no hospital-costing schemes: no sensitivity table")

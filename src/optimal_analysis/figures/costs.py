@@ -39,7 +39,9 @@ def plot_cost_by_service_group(
     bootstrap 95% CI of the total (the ``total`` row); a care model without an
     interval (fewer than 2 care homes, ``conf_low`` NaN) is marked "no CI".
     """
-    items = table[table["item"] != "total"]
+    # not the stays of derived outcomes: a subset of the emergency stays, already stacked
+    items = table[(table["item"] != "total")
+                  & (table.get("service_group", "") != "derived_outcome")]
     totals = table[table["item"] == "total"].set_index("care_model")
     cm = CareModels.of(care_models)
     models = cm.ordered(totals.index)

@@ -87,16 +87,21 @@ def _costs_by_service_group(t: Mapping[str, pd.DataFrame], care_models: CareMode
 
 
 def _cumulative_incidence(t: Mapping[str, pd.DataFrame], care_models: CareModelsLike) -> Figure:
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), sharey=True)
-    for ax, event in zip(axes, ["emergency_admission", "death"], strict=True):
+    ci = t["cumulative_incidence"]
+    # derived outcomes (docs/outcome_codes.md): a panel each, on their own time scale
+    derived = [e for e in dict.fromkeys(ci["event"].astype(str))
+               if f"death_before_{e}" in set(ci["event"].astype(str))]
+    events = ["emergency_admission", "death", *derived]
+    fig, axes = plt.subplots(1, len(events), figsize=(6 * len(events), 5.2), sharey=True)
+    for ax, event in zip(axes, events, strict=True):
         plot_cumulative_incidence(
-            _curve(t["cumulative_incidence"]),
+            _curve(ci),
             event=event,
-            at_risk=t["at_risk"],
+            at_risk=t["at_risk"] if event in ("emergency_admission", "death") else None,
             ax=ax,
             care_models=care_models,
         )
-    fig.subplots_adjust(bottom=0.36, left=0.1, right=0.98, wspace=0.16)
+    fig.subplots_adjust(bottom=0.36, left=0.1 * 2 / len(events), right=0.98, wspace=0.16)
     return fig
 
 
@@ -146,7 +151,9 @@ PUBLISHED_FIGURES: dict[str, PublishedFigure] = {
         "Satterthwaite degrees of freedom, cluster-robust by care home)."),
     "cumulative_incidence": PublishedFigure(
         ("cumulative_incidence", "at_risk"), _cumulative_incidence,
-        "Cumulative incidence of first emergency admission and of death before admission."),
+        "Cumulative incidence of first emergency admission and of death before admission "
+        "(and, with diagnoses, of the first admission of each derived outcome, death "
+        "competing)."),
     "km": PublishedFigure(
         ("km", "at_risk"), _km, "Kaplan–Meier survival (all-cause death) by care model."),
     "costs_by_service_group": PublishedFigure(

@@ -57,6 +57,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optimal_analysis.report.curves import curve_family
 from optimal_analysis.report.disclosure import TABLE_SPECS
 from optimal_analysis.report.rounding import is_rounded, round_counts, rounding_slack
 from optimal_analysis.stats.poisson import exact_poisson_rate_ci
@@ -242,7 +243,9 @@ def _curves(ctx: _Ctx, name: str, t: pd.DataFrame) -> None:
     c_pub = _num(t, "n_censored")
     se = _num(t, "std_error")
     n_max = np.nanmax(n_pub) if np.isfinite(n_pub).any() else 0.0
-    keys = [c for c in ("adjustment", "care_model") if c in t]
+    keys: list = [t[c] for c in ("adjustment", "care_model") if c in t]
+    if "event" in t and len(t):  # each time scale on its own (emergency, each derived outcome)
+        keys.append(curve_family(t["event"]))
     for _, g in t.groupby(keys, sort=False) if keys else [(None, t)]:
         if name == "km":
             pos = g.sort_values("time", kind="stable").index.to_numpy()
@@ -385,6 +388,7 @@ def _costs(ctx: _Ctx, name: str, t: pd.DataFrame, unit_costs: pd.DataFrame) -> N
     schemes = t["scheme"].fillna("").astype(str) if "scheme" in t else pd.Series(
         "", index=t.index)
     items = t["item"].astype(str).to_numpy()
+    groups = t.get("service_group", pd.Series("", index=t.index)).astype(str).to_numpy()
     for scheme in pd.unique(schemes):
         costs_of = unit_costs_of(unit_costs, scheme or None)
         rows = np.flatnonzero((schemes == scheme).to_numpy())
@@ -418,7 +422,7 @@ def _costs(ctx: _Ctx, name: str, t: pd.DataFrame, unit_costs: pd.DataFrame) -> N
             total = [p for p in pos if items[p] == "total"]
             if len(total) != 1 or not np.isfinite(cost[total[0]]):
                 continue
-            parts = [p for p in pos if items[p] != "total"]
+            parts = [p for p in pos if items[p] != "total" and groups[p] != "derived_outcome"]
             hidden = [p for p in parts if np.isnan(cost[p])]
             if not 1 <= len(hidden) <= 4:
                 continue

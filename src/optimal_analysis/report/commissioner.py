@@ -17,7 +17,8 @@ import pandas as pd
 from optimal_analysis.report.tables import _with_ci, care_models_of, fmt_number
 from optimal_analysis.tidy import MARKER
 
-__all__ = ["commissioner_text", "display_optional_data", "display_place_of_death", "not_shown"]
+__all__ = ["commissioner_text", "derived_cost_text", "display_optional_data",
+           "display_place_of_death", "not_shown"]
 
 _ITEM_TEXT = {
     "primary_diagnosis": "Emergency admissions without a primary diagnosis",
@@ -97,12 +98,35 @@ def display_place_of_death(table: pd.DataFrame, config: Mapping[str, Any]) -> di
             "rows": rows, "note": note, "title": "Deaths in hospital"}
 
 
+def derived_cost_text(costs: pd.DataFrame | None, config: Mapping[str, Any]) -> str | None:
+    """One sentence on the cost of the derived outcomes' stays (published costs.csv rows of
+    ``service_group`` ``derived_outcome``), saying they are part of the emergency stays."""
+    if costs is None or "service_group" not in costs.columns:
+        return None
+    rows = costs[costs["service_group"].astype(str) == "derived_outcome"]
+    if rows.empty:
+        return None
+    models = care_models_of(config)
+    parts = []
+    for item, g in rows.groupby("item", sort=False):
+        vals = [f"{models.label(str(r['care_model']))} "
+                + fmt_number(r["cost_per_resident_year"], "gbp") for _, r in g.iterrows()]
+        parts.append(f"{str(item).replace('_', ' ')}: {', '.join(vals)}")
+    return ("NHS cost of these admissions' stays per resident-year (admission and bed days): "
+            + "; ".join(parts) + ". They are part of the emergency stays' cost in the costs "
+            "table, not extra, and are not added into its total.")
+
+
 def commissioner_text(tables: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) -> list[str]:
-    """The section's sentences: what could not be shown and why, and deaths in hospital."""
+    """The section's sentences: what could not be shown and why, the cost of the derived
+    outcomes' stays, and deaths in hospital."""
     out: list[str] = []
     optional = tables.get("optional_data")
     if optional is not None and len(optional):
         out += not_shown(optional)
+    cost = derived_cost_text(tables.get("costs"), config)
+    if cost:
+        out.append(cost)
     pod = tables.get("place_of_death")
     if pod is not None and len(pod):
         models = care_models_of(config)

@@ -12,7 +12,9 @@ suppressed items. The published costs are therefore:
   ``cost = c_max x r(cost / c_max)``, ``c_max`` its largest unit cost: the cost
   in whole "largest units", rounded as a count, so neither unit cost divides it
   back to a count and a mix ``a c1 + b c2`` is not pinned down;
-* ``total`` = the sum of the care model's published item costs, where an item
+* ``total`` = the sum of the care model's published item costs (not the rows of
+  derived outcomes, ``service_group`` ``derived_outcome``: their stays are part of
+  the emergency stays already summed), where an item
   whose units are suppressed counts with the rounding of a count of 1 (5 for
   ``nearest`` 5, 3 for ``midpoint6``, the same for every suppressed item): the
   total minus the shown items then gives back only that constant;
@@ -32,6 +34,7 @@ from optimal_analysis.report.curves import signif
 from optimal_analysis.report.disclosure import TABLE_SPECS, disclose, disclosure_mask
 from optimal_analysis.report.rounding import round_counts
 from optimal_analysis.unit_costs import (
+    DERIVED_SERVICE_GROUP,
     rebase_unit_costs,
     unit_costs_of,
     validate_inflation,
@@ -84,6 +87,15 @@ def publish_costs(table: pd.DataFrame, name: str, unit_costs: pd.DataFrame, *,
     ``scheme`` picks its own).
     """
     spec = TABLE_SPECS[name]
+    if "service_group" in table and (table["service_group"] == DERIVED_SERVICE_GROUP).any() \
+            and (table["service_group"] != DERIVED_SERVICE_GROUP).any():
+        # derived outcomes' stays are in no total: published on their own, so that a small
+        # one does not force a secondary suppression among the items of the total
+        sub = (table["service_group"] == DERIVED_SERVICE_GROUP).to_numpy()
+        t = table.reset_index(drop=True)
+        parts = [publish_costs(t[m], name, unit_costs, suppress_max=suppress_max,
+                               round_to=round_to, rounding=rounding) for m in (~sub, sub)]
+        return pd.concat(parts).sort_index(kind="stable")
     t = table.copy()
     mask = disclosure_mask(t, spec, suppress_max=suppress_max, name=name)
     units = pd.to_numeric(t["units"], errors="coerce").to_numpy(float)
@@ -91,10 +103,12 @@ def publish_costs(table: pd.DataFrame, name: str, unit_costs: pd.DataFrame, *,
     placeholder = float(round_counts(np.array([1.0]), round_to, rounding)[0])
     units_r = np.where(mask["units"].to_numpy(), placeholder, units_r)
     is_total = (t["item"] == "total").to_numpy()
+    subset = (t["service_group"] == DERIVED_SERVICE_GROUP).to_numpy() if "service_group" in t \
+        else np.zeros(len(t), dtype=bool)
     cost = _item_costs(t, units_r, unit_costs, round_to=round_to, rounding=rounding)
     keys = [c for c in ("scheme", "care_model") if c in t]
     group = t[keys].astype(str).agg("|".join, axis=1)
-    sums = pd.Series(np.where(is_total, 0.0, np.nan_to_num(cost)), index=t.index).groupby(
+    sums = pd.Series(np.where(is_total | subset, 0.0, np.nan_to_num(cost)), index=t.index).groupby(
         group).transform("sum")
     cost = np.where(is_total, sums.to_numpy(), cost)
     t["cost"] = np.where(t["cost"].isna(), np.nan, cost)

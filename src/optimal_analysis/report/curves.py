@@ -52,7 +52,25 @@ from scipy.stats import norm, t
 from optimal_analysis.report.rounding import round_counts
 from optimal_analysis.stats.curve_influence import log_interval
 
-__all__ = ["coarsen_curve", "publish_cumulative_incidence", "publish_km", "signif"]
+__all__ = ["coarsen_curve", "curve_family", "publish_cumulative_incidence", "publish_km",
+           "signif"]
+
+#: ``event`` prefix of death competing with a derived outcome's first event
+#: (:func:`optimal_analysis.survival.curves.competing_death_event`).
+_COMPETING = "death_before_"
+
+
+def curve_family(event: pd.Series) -> pd.Series:
+    """The curve each row of cumulative_incidence.csv belongs to, by its ``event``.
+
+    ``""`` for first emergency admission and death (one time scale); a derived
+    outcome's name for its own event and ``death_before_<name>``, which share
+    that outcome's time scale. Curves of one family are published together.
+    """
+    ev = event.astype(str)
+    names = set(ev[ev.str.startswith(_COMPETING)].str.removeprefix(_COMPETING))
+    own = ev.str.removeprefix(_COMPETING)
+    return own.where(own.isin(names), "")
 
 logger = logging.getLogger(__name__)
 
@@ -258,14 +276,26 @@ def publish_cumulative_incidence(
     """The published cumulative_incidence.csv: care model x event x published step.
 
     The events of each care model are counted together (one grid, one number at
-    risk, every event type's step holding 0 or at least ``min_events``).
+    risk, every event type's step holding 0 or at least ``min_events``), each
+    :func:`curve_family` (time scale) on its own. A derived outcome's curves of a
+    care model where some event type has 1 to ``min_events`` − 1 events in all are
+    left out.
     """
     ci = _crude(ci, "cumulative_incidence")
     last_day = float(ci["time"].max()) if len(ci) else None
     keys = [c for c in ("adjustment", "care_model") if c in ci]
-    events = list(dict.fromkeys(ci["event"]))
+    family = curve_family(ci["event"]) if len(ci) else pd.Series("", index=ci.index)
     parts = []
-    for key, g in ci.groupby(keys, sort=False):
+    for key, g in ci.groupby([*(ci[k] for k in keys), family], sort=False):
+        key, fam = key[:-1], key[-1]
+        events = list(dict.fromkeys(g["event"]))
+        totals = g.groupby("event")["n_events"].sum()
+        if fam and ((totals >= 1) & (totals < min_events)).any():
+            # a derived outcome's curve with fewer than min_events events of a type in this
+            # care model cannot be binned into publishable steps: left out (analyst's copy only)
+            logger.info("cumulative_incidence %s %s: fewer than %d events of a type, not "
+                        "published", fam, key, min_events)
+            continue
         wide = g.pivot_table(index="time", columns="event", values="n_events", aggfunc="sum")
         wide = wide.reindex(columns=events).fillna(0)
         at_risk = g.groupby("time")["n_at_risk"].first()
@@ -282,7 +312,8 @@ def publish_cumulative_incidence(
                                    exact["std_error"].to_numpy(float),
                                    c["time"].to_numpy(float)), 2)
             lo, hi = _log_ci(est, se)
-            parts.append(pd.DataFrame({**row, "event": ev, "time": c["time"], "estimate": est,
+            parts.append(pd.DataFrame({**row, "event": ev, "_family": fam,
+                                       "time": c["time"], "estimate": est,
                                        "std_error": se, "conf_low": lo, "conf_high": hi,
                                        **_small_ci(est, se, exact),
                                        "n_at_risk": c["n_at_risk"], "n_events": c[ev],
@@ -290,4 +321,5 @@ def publish_cumulative_incidence(
     if not parts:
         return ci.iloc[:0]
     out = pd.concat(parts, ignore_index=True)
-    return out.sort_values([*keys, "time"], kind="stable").reset_index(drop=True)
+    out = out.sort_values([*keys, "_family", "time"], kind="stable").reset_index(drop=True)
+    return out.drop(columns="_family")

@@ -296,14 +296,16 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
     if name == "costs" and {"item", "cost_per_resident_year"} <= set(t.columns):
         t, small = _small_sample_view(t)
         few = _text(t, "few_clusters").str.lower().isin(["true", "1"]).any()
+        subset = _text(t, "service_group") == "derived_outcome"  # stays of derived outcomes
         how = (
             "small-sample 95% CI: " + ", ".join(sorted(set(_text(t, "interval")) - {""}))
             + "; the percentile-bootstrap CI is in published/tables"
             if small
             else "95% bootstrap CI, resampling care homes within care model"
         )
+        label = t["item"].map(service_label)
         return _wide(
-            t.assign(item=t["item"].map(service_label)),
+            t.assign(item=label.where(~subset, "of which: " + label.str.lower())),
             "item",
             lambda r: _with_ci(
                 r["cost_per_resident_year"], r.get("conf_low"), r.get("conf_high"), "gbp"
@@ -313,7 +315,10 @@ def display_table(name: str, table: pd.DataFrame, config: Mapping[str, Any]) -> 
             + (" Few care homes in some care model: a percentile bootstrap over so few homes "
                "is too narrow." if few else "")
             + (" No CI where a care model has fewer than 2 care homes."
-               if (_text(t, "ci_note") != "").any() else ""),
+               if (_text(t, "ci_note") != "").any() else "")
+            + (" The \"of which\" rows are the emergency stays of the derived outcomes (admission "
+               "and bed days): part of the emergency stays above, not extra, and not added "
+               "into the total." if subset.any() else ""),
         )
     if name == "costs_sensitivity" and {"item", "cost_per_resident_year", "scheme"} <= set(
         t.columns

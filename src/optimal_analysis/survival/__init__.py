@@ -17,10 +17,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from optimal_analysis import outcomes as registry
 from optimal_analysis.care_models import care_model_levels
 from optimal_analysis.survival.checks import check_survival_cohort
 from optimal_analysis.survival.curves import (
     EVENTS,
+    derived_cumulative_incidence,
     make_at_risk,
     make_cumulative_incidence,
     make_km,
@@ -77,7 +79,9 @@ def make_survival_tables(
     column (``crude``); with ``ps_weights`` (the weighting stage's ``resident_id,
     weight``) both it and ``hazard_ratios`` gain ``adjustment = weighted`` rows
     (:mod:`optimal_analysis.survival.weighted`). Every hazard ratio gets ``e_value``
-    and ``e_value_ci``.
+    and ``e_value_ci``. Each registered derived outcome (source ``diagnosis``) with
+    enough events adds crude curves
+    (:func:`~optimal_analysis.survival.curves.derived_cumulative_incidence`).
     """
     models = make_survival_models(
         cohort,
@@ -91,6 +95,11 @@ def make_survival_tables(
         wild_bootstrap_replicates=wild_bootstrap_replicates,
     )
     ci = make_cumulative_incidence(cohort, care_models=care_models, alpha=alpha)
+    derived = [o.name for o in registry.OUTCOMES.values()  # derived outcomes of the code list
+               if o.source == "diagnosis" and f"{o.name}_status" in cohort.columns]
+    extra = derived_cumulative_incidence(cohort, derived, care_models=care_models, alpha=alpha)
+    if len(extra):  # derived outcomes: time to first event, death competing (crude only)
+        ci = pd.concat([ci, extra], ignore_index=True)
     ci.insert(2, "adjustment", "crude")
     hazard_ratios = models.hazard_ratios
     if ps_weights is not None:

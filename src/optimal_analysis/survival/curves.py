@@ -35,7 +35,10 @@ from optimal_analysis.stats.km import kaplan_meier, km_median, restricted_mean_c
 from optimal_analysis.survival.checks import check_survival_cohort
 
 __all__ = [
+    "DERIVED_CURVE_MIN_EVENTS",
     "EVENTS",
+    "competing_death_event",
+    "derived_cumulative_incidence",
     "make_at_risk",
     "make_cumulative_incidence",
     "make_km",
@@ -82,7 +85,13 @@ def _small_sample_limits(table: pd.DataFrame, n_homes: int, alpha: float) -> pd.
 
 
 def make_cumulative_incidence(
-    cohort: pd.DataFrame, *, care_models: Sequence[str] | None = None, alpha: float = 0.05
+    cohort: pd.DataFrame,
+    *,
+    care_models: Sequence[str] | None = None,
+    alpha: float = 0.05,
+    time_col: str = "time_to_admission_days",
+    status_col: str = "admission_status",
+    events: dict[int, str] | None = None,
 ) -> pd.DataFrame:
     """Aalen–Johansen cumulative incidence of first emergency admission and of death, by care model.
 
@@ -98,15 +107,20 @@ def make_cumulative_incidence(
     summed within care home, Var = sum over homes of the squared sums; CI on the
     log scale (R's default), see
     :func:`optimal_analysis.stats.aalen_johansen.aalen_johansen`.
+
+    ``time_col``, ``status_col`` and ``events`` (status code -> ``event``
+    label, default :data:`EVENTS`) pick another time to first event with
+    death competing, e.g. a derived outcome's (:func:`derived_cumulative_incidence`).
     """
     check_survival_cohort(cohort)
+    events = EVENTS if events is None else events
     parts = []
     for model in care_model_levels(cohort, care_models):
         sub = cohort[cohort["care_model"].astype(str) == model]
         aj = aalen_johansen(
-            sub["time_to_admission_days"],
-            sub["admission_status"].astype(int),
-            causes=tuple(EVENTS),
+            sub[time_col],
+            sub[status_col].astype(int),
+            causes=tuple(events),
             cluster=sub["care_home_id"],
             alpha=alpha,
         )
@@ -114,7 +128,7 @@ def make_cumulative_incidence(
         aj = aj[changes]  # filter first: assigning a Series to an empty frame adds its rows
         start = pd.DataFrame(
             {
-                "cause": list(EVENTS),
+                "cause": list(events),
                 "time": 0.0,
                 "estimate": 0.0,
                 "std_error": 0.0,
@@ -126,11 +140,55 @@ def make_cumulative_incidence(
         )
         aj = _small_sample_limits(pd.concat([start, aj], ignore_index=True),
                                   sub["care_home_id"].nunique(), alpha)
-        parts.append(aj.assign(care_model=model, event=aj["cause"].map(EVENTS)))
+        parts.append(aj.assign(care_model=model, event=aj["cause"].map(events)))
     cols = ["care_model", "event", *_CURVE_COLUMNS]
     out = pd.concat(parts, ignore_index=True)[cols]
     out["time"] = out["time"].astype(np.int64)
     return out.astype({"n_at_risk": np.int64, "n_events": np.int64, "n_clusters": np.int64})
+
+
+#: A derived outcome needs at least this many events (all care models) to get curves.
+DERIVED_CURVE_MIN_EVENTS = 10
+
+
+def competing_death_event(name: str) -> str:
+    """``event`` label of death before the first event of derived outcome ``name``."""
+    return f"death_before_{name}"
+
+
+def derived_cumulative_incidence(
+    cohort: pd.DataFrame,
+    names: Sequence[str],
+    *,
+    care_models: Sequence[str] | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Aalen–Johansen curves of time to the first event of each derived outcome.
+
+    For each derived outcome ``name`` (docs/outcome_codes.md) whose cohort
+    status column has at least :data:`DERIVED_CURVE_MIN_EVENTS` events,
+    :func:`make_cumulative_incidence` on ``time_to_{name}_days`` and
+    ``{name}_status`` (1 event, 2 death first: competing, 0 censored): rows
+    with ``event`` = ``name`` and ``event`` = ``death_before_{name}``
+    (:func:`competing_death_event`; the competing curve is kept so the
+    published curve can be rebuilt from its rounded counts). Same columns and
+    cluster-robust errors as the emergency-admission curves. Empty (those
+    columns) when no outcome qualifies.
+    """
+    parts = []
+    for name in names:
+        time_col, status_col = f"time_to_{name}_days", f"{name}_status"
+        n_events = int((cohort[status_col] == 1).sum())
+        if n_events < DERIVED_CURVE_MIN_EVENTS:
+            log.info("%s: %d events, fewer than %d: no cumulative incidence curve", name,
+                     n_events, DERIVED_CURVE_MIN_EVENTS)
+            continue
+        parts.append(make_cumulative_incidence(
+            cohort, care_models=care_models, alpha=alpha, time_col=time_col,
+            status_col=status_col, events={1: name, 2: competing_death_event(name)}))
+    if not parts:
+        return pd.DataFrame(columns=["care_model", "event", *_CURVE_COLUMNS])
+    return pd.concat(parts, ignore_index=True)
 
 
 def make_at_risk(

@@ -13,6 +13,9 @@ and places do not change when or how often anything happens):
   ``fall_injury_admission``, no other code in either) and written in one of
   five formats (``J18.9``, ``J189``, ``j18.9``, `` J18.9 ``, and ``E86X`` /
   ``J18.9-``); with probability ``missing_share`` the cell is left empty;
+* first, a share of the deaths outside a stay get a terminal emergency stay
+  (:mod:`optimal_analysis.synthetic.hospital_deaths`: realistic deaths in
+  hospital, differing by care model); its diagnosis is drawn like any other;
 * a resident who died in hospital (exit_reason ``died`` and a stay with no
   discharge date) has place of death ``hospital``; other deaths are
   ``care_home`` / ``hospice`` / ``other`` with probabilities
@@ -32,6 +35,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from optimal_analysis.synthetic.hospital_deaths import (
+    DEFAULT_HOSPITAL_DEATH_PARAMS,
+    add_terminal_stays,
+)
 
 __all__ = [
     "DEFAULT_DIAGNOSIS_PARAMS",
@@ -238,6 +246,7 @@ def add_diagnoses(
     params: Mapping[str, Any] = DEFAULT_DIAGNOSIS_PARAMS,
     reference: str = "usual_care",
     emergency_ratios: Mapping[str, float] | None = None,
+    death_params: Mapping[str, Any] = DEFAULT_HOSPITAL_DEATH_PARAMS,
 ) -> dict[str, Any]:
     """Add ``admissions.primary_diagnosis`` and ``residents.place_of_death`` to every region.
 
@@ -247,14 +256,32 @@ def add_diagnoses(
     diagnosis}}) and ``deaths_by_place`` ({care_model: {"deaths",
     "deaths_in_hospital"}} over residents with a recorded place of death).
     Every generated event lies in follow-up, so these are the counts the
-    pipeline must find.
+    pipeline must find. ``hospital_deaths``: the terminal stays' parameters
+    (``death_params``), the stays added per care model (``terminal_stays``;
+    they are emergency admissions, so emergency-admission counts, rates and
+    the derived outcomes' counts include them: the simulated rate ratios in
+    ``rate_ratios`` describe the admissions before them), and per care model
+    the deaths, deaths already during a simulated stay and the expected share
+    of deaths in hospital e + (1 − e) p (``expected_share``, e their share).
     """
     events: dict[str, dict[str, int]] = {GROUP_OUTCOME[g]: {} for g in ("avoidable", "fall")}
     deaths: dict[str, dict[str, int]] = {}
+    by_model: dict[str, dict[str, Any]] = {}
     for tables in regions.values():
         homes, res, adm = tables["care_homes"], tables["residents"], tables["admissions"]
         model_of_home = homes.set_index("care_home_id")["care_model"].astype(str)
         res_model = res["care_home_id"].astype(str).map(model_of_home)
+        already = res["exit_reason"].astype(str).eq("died") & res["resident_id"].astype(str).isin(
+            set(adm.loc[adm["discharge_date"].isna(), "resident_id"].astype(str)))
+        adm, added = add_terminal_stays(res, adm, res_model.to_numpy().astype(str), rng,
+                                        params=death_params, reference=reference)
+        for m in np.unique(res_model.to_numpy().astype(str)):
+            sel = res_model.to_numpy().astype(str) == m
+            h = by_model.setdefault(
+                str(m), {"deaths": 0, "died_during_stay": 0, "terminal_stays": 0})
+            h["deaths"] += int(res["exit_reason"].astype(str).eq("died").to_numpy()[sel].sum())
+            h["died_during_stay"] += int(already.to_numpy()[sel].sum())
+            h["terminal_stays"] += int(added[sel].sum())
         adm_model = adm["resident_id"].astype(str).map(
             pd.Series(res_model.to_numpy(), index=res["resident_id"].astype(str))
         ).to_numpy()
@@ -278,4 +305,13 @@ def add_diagnoses(
     truth = diagnosis_truth(params, emergency_ratios or {}, reference)
     truth["derived_events"] = events
     truth["deaths_by_place"] = deaths
+    shares = death_params["hospital_death_share"]
+    for m, h in by_model.items():
+        e = h["died_during_stay"] / h["deaths"] if h["deaths"] else 0.0
+        p = float(shares.get(m, shares[reference]))
+        h["expected_share"] = e + (1 - e) * p
+    truth["hospital_deaths"] = {
+        "params": {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in death_params.items()},
+        "by_care_model": by_model,
+    }
     return truth
