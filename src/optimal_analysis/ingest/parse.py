@@ -217,10 +217,34 @@ def failing_cells(df: pd.DataFrame,
                   schema: pdr.DataFrameSchema) -> list[tuple[str, str, np.ndarray]]:
     """``(column, check, row positions)`` of the cells that fail the schema's column rules.
 
-    As pandera's lazy validation reports them: column by column in schema
-    order, ``not_nullable`` first, then each check (named by its ``error``) on
-    the non-missing values. Column dtypes are not checked: parsing sets them.
+    In the order pandera's lazy validation reports them (``failure_cases``),
+    so that failures are listed as before: it collects them column by column
+    in schema order, ``not_nullable`` first, then each check (named by its
+    ``error``) on the non-missing values, and then sorts the cases by their
+    ``schema_context`` (all ``Column``) with pandas' default, unstable sort,
+    which permutes them; :func:`_pandera_order` applies the same permutation.
+    Column dtypes are not checked: parsing sets them.
     """
+    return _pandera_order(_failing_cells(df, schema))
+
+
+def _pandera_order(groups: list[tuple[str, str, np.ndarray]]) -> list[tuple[str, str, np.ndarray]]:
+    """Groups and cells in the order of pandera's sorted ``failure_cases`` (see above)."""
+    sizes = [len(p) for _, _, p in groups]
+    n = sum(sizes)
+    if n == 0:
+        return []
+    group_of = np.repeat(np.arange(len(groups)), sizes)
+    positions = np.concatenate([p for _, _, p in groups])
+    context = pd.DataFrame({"schema_context": np.full(n, "Column", dtype=object)})
+    perm = context.sort_values("schema_context", ascending=False).index.to_numpy()
+    group_of, positions = group_of[perm], positions[perm]
+    return [(groups[g][0], groups[g][1], positions[group_of == g])
+            for g in pd.unique(group_of)]
+
+
+def _failing_cells(df: pd.DataFrame,
+                   schema: pdr.DataFrameSchema) -> list[tuple[str, str, np.ndarray]]:
     out = []
     for name, col in schema.columns.items():
         s = df[name]
