@@ -11,7 +11,7 @@ log = setup_logging(snakemake.log[0])
 # Arrow buffers from the C allocator: freed column copies go back to the system at
 # once, so the job's peak stays near its live data (mimalloc, Arrow's default, kept
 # them: 470 against 405 MB for 1.4 million contacts; benchmarks/results.md).
-pa.set_memory_pool(pa.system_pool())
+pa.set_memory_pool(pa.system_memory_pool())
 
 result = ingest_region(
     snakemake.params.region_dir,
