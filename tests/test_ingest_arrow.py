@@ -70,7 +70,7 @@ def _reference_text(values: list) -> pd.Series:
 def test_arrow_text_parses_as_the_reference_rule(kind):
     rng = np.random.default_rng(7)
     values = _reference_text(list(rng.choice(JUNK, size=500)) + [None])
-    parsed, bad = parse.parse_column(values, kind)
+    parsed, bad = parse.parse_column(values, kind, schemas.parse_column)
     ref_parsed, ref_bad = schemas.parse_column(values.astype(object), kind)
     assert parsed.astype(object).where(parsed.notna(), None).tolist() == \
         ref_parsed.astype(object).where(ref_parsed.notna(), None).tolist()
@@ -80,20 +80,18 @@ def test_arrow_text_parses_as_the_reference_rule(kind):
         assert parsed.dtype == "string[pyarrow]" and parsed.array.dtype.storage == "pyarrow"
 
 
-def test_text_dates_and_typed_dates_are_parsed_once_per_distinct_value(monkeypatch):
+def test_text_dates_and_typed_dates_are_parsed_once_per_distinct_value():
     seen = []
-    rule = schemas.parse_column
 
     def spy(values, kind):
         seen.append(len(values))
-        return rule(values, kind)
+        return schemas.parse_column(values, kind)
 
-    monkeypatch.setattr(schemas, "parse_column", spy)
     text = _reference_text(["2015-01-01", "2015-01-02", "2300-01-01"] * 10_000)
-    parsed, bad = parse.parse_column(text, "date")
+    parsed, bad = parse.parse_column(text, "date", spy)
     days = pa.array([16436, 16437, None] * 10_000, pa.date32())
     typed = pd.Series(days.to_pandas(types_mapper=pd.ArrowDtype))
-    parsed_typed, bad_typed = parse.parse_column(typed, "date")
+    parsed_typed, bad_typed = parse.parse_column(typed, "date", spy)
     assert seen == [3, 2]  # distinct values only (a missing typed date is not parsed)
     assert bad.sum() == 10_000  # beyond a nanosecond timestamp: not a date of the data
     assert parsed.iloc[:2].tolist() == [pd.Timestamp("2015-01-01"), pd.Timestamp("2015-01-02")]

@@ -32,6 +32,8 @@ before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pdr
@@ -39,9 +41,40 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-from optimal_analysis.ingest import schemas
+__all__ = ["FALSE_TEXT", "TRUE_TEXT", "as_text", "blank_rows", "failing_cells", "is_arrow_text",
+           "legacy", "map_codes", "parse_column", "whole_numbers"]
 
-__all__ = ["blank_rows", "failing_cells", "is_arrow_text", "legacy", "map_codes", "parse_column"]
+#: Text read as a boolean (after stripping, any case); the contract's true/false, 1/0, yes/no.
+TRUE_TEXT = frozenset({"true", "1", "yes", "t", "y"})
+FALSE_TEXT = frozenset({"false", "0", "no", "f", "n"})
+#: A parsing rule: ``(values, kind) -> (parsed, bad)``, as ``schemas.parse_column``.
+Rule = Callable[[pd.Series, str], tuple[pd.Series, pd.Series]]
+# Largest whole number a float holds exactly; beyond it (or inf) a value is not a count.
+_MAX_WHOLE = 2.0**53
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Cell values as stripped strings, with missing values as ''.
+
+    Arrow-backed, so that strip, compare and lower run in pyarrow's compute
+    kernels, not once per cell in Python (contacts files have millions of rows).
+    """
+    text = values.astype("string[pyarrow]").fillna("")
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        return text.str.strip()
+    return text
+
+
+def whole_numbers(num: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Float values as ``Int64``; ``(parsed, bad)``: bad marks fractions, inf and huge values."""
+    x = num.to_numpy(dtype="float64", na_value=np.nan)
+    finite = np.isfinite(x)
+    ok = finite & (np.abs(np.where(finite, x, 0)) <= _MAX_WHOLE)
+    ok &= np.floor(np.where(ok, x, 0)) == np.where(ok, x, 0)
+    bad = pd.Series(~ok & ~np.isnan(x), index=num.index)
+    whole = pd.array(np.where(ok, x, 0).astype(np.int64), dtype="Int64")
+    whole[~ok] = pd.NA
+    return pd.Series(whole, index=num.index), bad
 
 
 def is_arrow_text(values: pd.Series) -> bool:
@@ -79,7 +112,7 @@ def _data_bytes(arr: pa.ChunkedArray) -> int:
 
 
 def _stripped(values: pd.Series) -> pa.ChunkedArray:
-    """Cells of an Arrow string column stripped, missing as '' (``schemas._as_text``).
+    """Cells of an Arrow string column stripped, missing as '' (:func:`as_text`).
 
     When stripping removes nothing (the usual case), the column's own buffers
     are returned, so the parsed column shares them with the column read.
@@ -99,17 +132,17 @@ def _no(index: pd.Index) -> pd.Series:
     return pd.Series(np.zeros(len(index), dtype=bool), index=index)
 
 
-def _by_distinct(codes: np.ndarray, uniques: pd.Series, kind: str,
-                 index: pd.Index) -> tuple[pd.Series, pd.Series]:
-    """Parse the distinct values with ``schemas.parse_column`` and take back by ``codes``.
+def _by_distinct(codes: np.ndarray, uniques: pd.Series, kind: str, index: pd.Index,
+                 rule: Rule) -> tuple[pd.Series, pd.Series]:
+    """Parse the distinct values with ``rule`` and take back by ``codes``.
 
     A code of -1 (a missing value) is an empty cell: missing, not bad.
     """
-    parsed_u, bad_u = schemas.parse_column(uniques.reset_index(drop=True), kind)
+    parsed_u, bad_u = rule(uniques.reset_index(drop=True), kind)
     missing = codes < 0
     take = np.where(missing, 0, codes)
     if len(parsed_u) == 0:  # every cell missing
-        return schemas.parse_column(pd.Series([None] * len(index), index=index), kind)
+        return rule(pd.Series([None] * len(index), index=index), kind)
     parsed = pd.Series(parsed_u.array.take(take), index=index)
     if missing.any():
         parsed[missing] = None
@@ -117,12 +150,13 @@ def _by_distinct(codes: np.ndarray, uniques: pd.Series, kind: str,
     return parsed, pd.Series(bad, index=index)
 
 
-def parse_column(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
+def parse_column(values: pd.Series, kind: str, rule: Rule) -> tuple[pd.Series, pd.Series]:
     """Parse one input column to its contract ``kind``; ``(parsed, bad)``.
 
-    Same result, cell for cell, as :func:`optimal_analysis.ingest.schemas.parse_column`
-    on the column as the earlier reader held it (see the module notes), with
-    text results as ``string[pyarrow]``.
+    ``rule`` is the reference rule, :func:`optimal_analysis.ingest.schemas.parse_column`
+    (passed in, so that this module stays below the schemas in the import order).
+    Same result, cell for cell, as ``rule`` on the column as the earlier reader
+    held it (see the module notes), with text results as ``string[pyarrow]``.
     """
     index = values.index
     if is_arrow_text(values) and kind in ("string", "date", "bool", "int", "float"):
@@ -134,25 +168,25 @@ def parse_column(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
             return _text(text, index), _no(index)
         if kind == "bool":
             low = pc.utf8_lower(text)
-            yes = pc.is_in(low, value_set=pa.array(sorted(schemas._TRUE), low.type))
-            no = pc.is_in(low, value_set=pa.array(sorted(schemas._FALSE), low.type))
+            yes = pc.is_in(low, value_set=pa.array(sorted(TRUE_TEXT), low.type))
+            no = pc.is_in(low, value_set=pa.array(sorted(FALSE_TEXT), low.type))
             yes_np, no_np = yes.to_numpy(), no.to_numpy()
             unknown = ~(yes_np | no_np)
             empty = pc.equal(text, "").to_numpy()
             return (pd.Series(pd.arrays.BooleanArray(yes_np, unknown), index=index),
                     pd.Series(unknown & ~empty, index=index))
         codes, uniques = ArrowStringArray(text).factorize()
-        return _by_distinct(codes, pd.Series(uniques), kind, index)
+        return _by_distinct(codes, pd.Series(uniques), kind, index, rule)
     if _is_arrow_date(values) and kind == "date":
         codes, uniques = values.array.factorize()
-        return _by_distinct(codes, legacy(pd.Series(uniques)), kind, index)
+        return _by_distinct(codes, legacy(pd.Series(uniques)), kind, index, rule)
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     if kind in ("int", "float") and numeric:  # typed Parquet numbers are taken as they are
         num = values.astype("float64")
         if kind == "int":
-            return schemas.whole_numbers(num)
+            return whole_numbers(num)
         return num, _no(index)
-    parsed, bad = schemas.parse_column(legacy(values), kind)
+    parsed, bad = rule(legacy(values), kind)
     if kind in ("string", "icd10", "place"):
         parsed = parsed.astype("string[pyarrow]")
     return parsed, bad
@@ -189,7 +223,7 @@ def blank_rows(raw: pd.DataFrame) -> np.ndarray:
             blank &= pc.equal(_stripped(values), "").to_numpy()
         elif (values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype)
               or pd.api.types.is_string_dtype(values)):
-            blank &= (schemas._as_text(values) == "").to_numpy(dtype=bool)
+            blank &= (as_text(values) == "").to_numpy(dtype=bool)
         else:  # a typed value is never empty text: only a missing one is blank
             blank &= values.isna().to_numpy(dtype=bool)
     return blank

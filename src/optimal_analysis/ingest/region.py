@@ -135,7 +135,7 @@ def parse_table(
         declared = (date_format if spec.kind == "date" and date_format
                     and not pd.api.types.is_datetime64_any_dtype(values) else None)
         parsed, bad = (dates.parse_dates(parse.legacy(values), declared) if declared
-                       else parse.parse_column(values, spec.kind))
+                       else parse.parse_column(values, spec.kind, schemas.parse_column))
         if spec.default is not None:
             parsed = parsed.fillna(spec.default)
         df[spec.name] = parsed
