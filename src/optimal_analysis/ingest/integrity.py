@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from optimal_analysis.ingest.failures import empty_failures, make_failures, mark_rows
 
@@ -31,6 +33,48 @@ WINDOW_REASONS = {
 
 def _ok(df: pd.DataFrame) -> np.ndarray:
     return df["_reason"].isna().to_numpy()
+
+
+def _arrow_text(values: pd.Series | pd.Index) -> pa.ChunkedArray | None:
+    """The Arrow array of an Arrow string column (``string[pyarrow]``), else None."""
+    arr = values.array
+    dt = arr.dtype
+    if isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow":
+        return arr.__arrow_array__()
+    return None
+
+
+def _isin(values: pd.Series, other: pd.Series | pd.Index) -> np.ndarray:
+    """``values.isin(other)`` as a numpy mask, in Arrow's kernel for Arrow strings.
+
+    pandas' ``isin`` of Arrow strings builds a Python scalar per element of
+    ``other`` (tens of thousands of ids); ``pyarrow.compute.is_in`` gives the
+    same answer (a missing value matches a missing value) without them.
+    """
+    a, b = _arrow_text(values), _arrow_text(other)
+    if a is None or b is None:
+        return values.isin(other).to_numpy(dtype=bool)
+    return pc.is_in(a, value_set=b.combine_chunks()).to_numpy(zero_copy_only=False)
+
+
+def _lookup(keys: pd.Series, table: pd.DataFrame, columns: list[str]) -> list[pd.Series]:
+    """``[keys.map(table[c]) for c in columns]`` for a table with a unique index of ids.
+
+    The position of each key in the index is found once (Arrow's ``index_in``)
+    and every column taken from it; a key not in the index gives a missing value.
+    """
+    a, b = _arrow_text(keys), _arrow_text(table.index)
+    if a is None or b is None:
+        return [keys.map(table[c]) for c in columns]
+    pos = pc.index_in(a, value_set=b.combine_chunks()).fill_null(-1).to_numpy(zero_copy_only=False)
+    missing = pos < 0
+    out = []
+    for c in columns:
+        values = table[c].to_numpy()[np.where(missing, 0, pos)] if len(table) else \
+            np.full(len(keys), np.datetime64("NaT"), dtype=table[c].dtype)
+        values[missing] = np.datetime64("NaT")
+        out.append(pd.Series(values, index=keys.index))
+    return out
 
 
 def _lines_of(df: pd.DataFrame, mask: np.ndarray, key: str) -> pd.Series:
@@ -80,7 +124,7 @@ def check_residents(residents: pd.DataFrame, homes: pd.DataFrame, *, region: str
                              rows["exit_date"].dt.strftime("%Y-%m-%d"), "exit_before_entry", msg))
         mark_rows(residents, before, "exit_before_entry")
     ok = _ok(residents)
-    known = residents["care_home_id"].isin(homes["care_home_id"].dropna()).to_numpy()
+    known = _isin(residents["care_home_id"], homes["care_home_id"].dropna())
     unknown = ok & ~known
     if unknown.any():
         rows = residents.loc[unknown]
@@ -90,7 +134,7 @@ def check_residents(residents: pd.DataFrame, homes: pd.DataFrame, *, region: str
                              "care_home_id is not in this region's care_homes file"))
         mark_rows(residents, unknown, "unknown_care_home")
     usable_homes = homes.loc[_ok(homes), "care_home_id"]
-    mark_rows(residents, ~residents["care_home_id"].isin(usable_homes).to_numpy(),
+    mark_rows(residents, ~_isin(residents["care_home_id"], usable_homes),
               "care_home_excluded")
     return _concat(out)
 
@@ -105,7 +149,7 @@ def check_events(events: pd.DataFrame, residents: pd.DataFrame, *, table: str, r
     """Events: resident known (and usable); admissions well formed; inside follow-up."""
     out = []
     ok = _ok(events)
-    known = events["resident_id"].isin(residents["resident_id"].dropna()).to_numpy()
+    known = _isin(events["resident_id"], residents["resident_id"].dropna())
     unknown = ok & ~known
     if unknown.any():
         rows = events.loc[unknown]
@@ -114,7 +158,7 @@ def check_events(events: pd.DataFrame, residents: pd.DataFrame, *, table: str, r
                                  "resident_id is not in this region's residents file"))
         mark_rows(events, unknown, "unknown_resident")
     usable = residents.loc[_ok(residents)].drop_duplicates("resident_id").set_index("resident_id")
-    mark_rows(events, ~events["resident_id"].isin(usable.index).to_numpy(), "resident_excluded")
+    mark_rows(events, ~_isin(events["resident_id"], usable.index), "resident_excluded")
     if table == "admissions":
         out.append(_check_stays(events, region=region, file=file))
     date_col = "contact_date" if table == "contacts" else "admission_date"
@@ -168,9 +212,8 @@ def _mark_outside_follow_up(events: pd.DataFrame, usable: pd.DataFrame, date_col
     """
     ok = _ok(events)
     rid = events["resident_id"]
-    entry = rid.map(usable["entry_date"])
-    exit_ = rid.map(usable["exit_date"])
-    died = rid.isin(usable.index[usable["exit_reason"] == "died"]).to_numpy()
+    entry, exit_ = _lookup(rid, usable, ["entry_date", "exit_date"])
+    died = _isin(rid, usable.index[(usable["exit_reason"] == "died").to_numpy(dtype=bool)])
     date = events[date_col]
     before = ok & (date < entry).fillna(False).to_numpy()
     after = ok & (date > exit_).fillna(False).to_numpy()

@@ -22,6 +22,14 @@ import pyarrow.parquet as pq
 TABLES: tuple[str, ...] = ("care_homes", "residents", "contacts", "admissions")
 
 
+def _parquet_dtype(arrow_type: pa.DataType) -> object:
+    """pandas dtype of a column read: Arrow strings and dates stay Arrow-backed."""
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return pd.StringDtype("pyarrow")
+    if pa.types.is_date(arrow_type):
+        return pd.ArrowDtype(arrow_type)
+    return None
+
 
 class InputFileError(Exception):
     """A table file cannot be read at all."""
@@ -50,7 +58,9 @@ def read_raw(path: Path) -> pd.DataFrame:
             table = pq.read_table(path)
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputFileError(f"not a readable Parquet file ({exc})") from exc
-        df = table.to_pandas()
+        # Text straight into Arrow strings, dates kept as Arrow dates (no Python
+        # object per cell); numbers and booleans as pandas holds them.
+        df = table.to_pandas(types_mapper=_parquet_dtype)
         df["_line"] = np.arange(1, len(df) + 1, dtype=np.int64)
         return df
     header = _read_header(path)
@@ -68,7 +78,7 @@ def read_raw(path: Path) -> pd.DataFrame:
         raise InputFileError(f"cannot be read as CSV: {exc}") from exc
     if ragged:
         raise InputFileError(_ragged_problem(path, header))
-    df = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    df = table.to_pandas(types_mapper=_parquet_dtype)
     # Blank lines are kept as rows (ignore_empty_lines=False), so that row i is
     # line i + 2 exactly; ingest sets them aside with a warning.
     df["_line"] = np.arange(2, len(df) + 2, dtype=np.int64)
@@ -83,7 +93,8 @@ def _csv_options(header: list[str], on_invalid_row: object, *, use_threads: bool
         parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False,
                                          invalid_row_handler=on_invalid_row),
         convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in header},
+            # large_string: the layout of pandas' Arrow strings, so no cast on the way in.
+            column_types={name: pa.large_string() for name in header},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),

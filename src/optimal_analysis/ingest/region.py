@@ -30,9 +30,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.errors
 
-from optimal_analysis.ingest import dates, schemas
+from optimal_analysis.ingest import dates, parse, schemas
 from optimal_analysis.ingest.failures import empty_failures, file_failure, make_failures, mark_rows
 from optimal_analysis.ingest.read import (
     TABLES,
@@ -60,7 +59,7 @@ class RegionTables:
 
 def empty_table(table: str) -> pd.DataFrame:
     """A zero-row parsed table of ``table`` with the contract's columns."""
-    kinds = {"string": "string", "icd10": "string", "place": "string",
+    kinds = {"string": "string[pyarrow]", "icd10": "string[pyarrow]", "place": "string[pyarrow]",
              "date": "datetime64[ns]", "bool": "boolean", "int": "Int64",
              "float": "float64"}
     df = pd.DataFrame({c.name: pd.Series(dtype=kinds[c.kind]) for c in COLUMNS[table]})
@@ -132,11 +131,11 @@ def parse_table(
             continue
         values = raw[spec.name]
         if spec.name == "service" and service_code_map:
-            values = values.astype("string").str.strip().replace(service_code_map)
+            values = parse.map_codes(values, service_code_map)
         declared = (date_format if spec.kind == "date" and date_format
                     and not pd.api.types.is_datetime64_any_dtype(values) else None)
-        parsed, bad = (dates.parse_dates(values, declared) if declared
-                       else parse_column(values, spec.kind))
+        parsed, bad = (dates.parse_dates(parse.legacy(values), declared) if declared
+                       else parse.parse_column(values, spec.kind, schemas.parse_column))
         if spec.default is not None:
             parsed = parsed.fillna(spec.default)
         df[spec.name] = parsed
@@ -154,7 +153,7 @@ def parse_table(
                 index=raw.index[bad])
             message = pd.Series(f"{spec.name} is {what}", index=raw.index[bad])
             if spec.kind == "date" and not declared:  # well-formed but beyond a timestamp
-                text = raw.loc[bad, spec.name].astype("string").str.strip()
+                text = parse.legacy(raw.loc[bad, spec.name]).astype("string").str.strip()
                 iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).to_numpy(bool)
                 same_day_in_2000 = pd.to_datetime("2000" + text.str[4:], format="%Y-%m-%d",
                                                   errors="coerce")
@@ -170,9 +169,10 @@ def parse_table(
                     problem[other] = "date_layout"
                     message[other] = f"{spec.name} is {iso_text}; {advice}"
             rows = raw.loc[bad]
+            as_read = parse.legacy(rows[spec.name])
             for prob, idx in problem.groupby(problem).groups.items():
                 failures.append(make_failures(region, table, file, rows.loc[idx], spec.name,
-                                              rows.loc[idx, spec.name], str(prob),
+                                              as_read.loc[idx], str(prob),
                                               message.loc[idx]))
     df["_line"] = raw["_line"].to_numpy()
     df["_reason"] = pd.Series(pd.NA, index=df.index, dtype="string")
@@ -186,7 +186,7 @@ def parse_table(
 
     failures.append(_schema_failures(df, raw, region=region, table=table, file=file,
                                      care_models=care_models, bad_cells=bad_cells))
-    blank = _blank_rows(raw)
+    blank = parse.blank_rows(raw)
     if blank.any():  # an empty line is not a row: set aside with a warning, nothing else
         failures = [f[~f["line"].isin(raw.loc[blank, "_line"])] for f in failures]
         failures.append(make_failures(region, table, file, raw.loc[blank], "", "", "blank_line",
@@ -216,53 +216,32 @@ def _region_date_hint(raws: dict[str, tuple[pd.DataFrame, str]],
 
     def hint() -> tuple[tuple[str, ...], str]:
         if not found:
-            found.append(dates.layout_hint(cols, region=region, lo=schemas.MIN_DATE,
-                                           hi=schemas.MAX_DATE))
+            found.append(dates.layout_hint([parse.legacy(c) for c in cols], region=region,
+                                           lo=schemas.MIN_DATE, hi=schemas.MAX_DATE))
         return found[0]
 
     return hint
 
 
-def _blank_rows(raw: pd.DataFrame) -> np.ndarray:
-    """Rows whose every cell is empty (a blank line in a CSV file)."""
-    cols = [c for c in raw.columns if c != "_line"]
-    blank = np.ones(len(raw), dtype=bool)
-    for c in cols:
-        blank &= (schemas._as_text(raw[c]) == "").to_numpy(dtype=bool)
-    return blank
-
-
-def parse_column(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
-    """Numeric columns of Parquet files are taken as they are; everything else via schemas."""
-    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-    if kind in ("int", "float") and numeric:
-        num = values.astype("float64")
-        if kind == "int":
-            return schemas.whole_numbers(num)
-        return num, pd.Series(False, index=values.index)
-    return schemas.parse_column(values, kind)
-
-
 def _schema_failures(df: pd.DataFrame, raw: pd.DataFrame, *, region: str, table: str, file: str,
                      care_models: list[str], bad_cells: dict[str, pd.Series]) -> pd.DataFrame:
-    """Run the table's pandera schema lazily and turn its failure cases into failure rows."""
+    """Check the table's column rules (its pandera schema) and turn failing cells into failures.
+
+    The rules are evaluated vectorised by :func:`optimal_analysis.ingest.parse.failing_cells`,
+    in the order pandera's lazy validation reports them.
+    """
     schema = schemas.input_schema(table, care_models)
-    try:
-        schema.validate(df.drop(columns=["_line", "_reason"]), lazy=True)
-        return empty_failures()
-    except pandera.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-    cases = cases[cases["index"].notna() & cases["column"].notna()]
     out = []
-    for (column, check), grp in cases.groupby(["column", "check"], sort=False):
-        idx = pd.Index(grp["index"].astype(np.int64).unique())
+    for column, check, positions in parse.failing_cells(df, schema):
+        idx = df.index[positions]
         if column in bad_cells:  # unparseable cells already reported as such
             idx = idx[~bad_cells[column].loc[idx].to_numpy()]
         if len(idx) == 0:
             continue
         check_s = str(check)
         problem = next((p for key, p in _PANDERA_PROBLEM if key in check_s), "invalid_value")
-        values = raw[column].loc[idx] if column in raw.columns else pd.Series("", index=idx)
+        values = (parse.legacy(raw[column].loc[idx]) if column in raw.columns
+                  else pd.Series("", index=idx))
         if problem == "missing_value":
             message = f"{column} is required but empty"
         elif problem == "unknown_code" and column == "service":

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from optimal_analysis.icd10 import normalise_codes
+from optimal_analysis.ingest.parse import FALSE_TEXT, TRUE_TEXT, whole_numbers
+from optimal_analysis.ingest.parse import as_text as _as_text
 from optimal_analysis.place_of_death import normalise_places
 
 SERVICE_CODES: tuple[str, ...] = (
@@ -51,8 +52,7 @@ OPTIONAL_TABLES: tuple[str, ...] = ("care_model_history",)
 MIN_DATE = pd.Timestamp("1990-01-01")
 MAX_DATE = pd.Timestamp("2100-12-31")
 
-_TRUE = {"true", "1", "yes", "t", "y"}
-_FALSE = {"false", "0", "no", "f", "n"}
+_TRUE, _FALSE = TRUE_TEXT, FALSE_TEXT
 
 
 @dataclass(frozen=True)
@@ -128,20 +128,9 @@ def contract_columns(table: str) -> list[str]:
 # parsing
 
 
-def _as_text(values: pd.Series) -> pd.Series:
-    """Cell values as stripped strings, with missing values as ''.
-
-    Arrow-backed, so that strip, compare and lower run in pyarrow's compute
-    kernels, not once per cell in Python (contacts files have millions of rows).
-    """
-    text = values.astype("string[pyarrow]").fillna("")
-    if values.dtype == object or pd.api.types.is_string_dtype(values):
-        return text.str.strip()
-    return text
-
-
 def parse_column(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
-    """Parse one column to its contract type.
+    """Parse one column to its contract type (the reference rule; ``parse.parse_column``
+    applies it without a Python object per cell).
 
     Returns ``(parsed, bad)`` where ``bad`` is a boolean mask of cells that are
     non-empty but cannot be parsed. Empty cells become missing values (and are
@@ -179,22 +168,6 @@ def parse_column(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
         whole, not_whole = whole_numbers(num.astype("float64"))
         return whole, bad | not_whole
     return num.astype("float64"), bad
-
-
-# Largest whole number a float holds exactly; beyond it (or inf) a value is not a count.
-_MAX_WHOLE = 2.0**53
-
-
-def whole_numbers(num: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Float values as ``Int64``; ``(parsed, bad)``: bad marks fractions, inf and huge values."""
-    x = num.to_numpy(dtype="float64", na_value=np.nan)
-    finite = np.isfinite(x)
-    ok = finite & (np.abs(np.where(finite, x, 0)) <= _MAX_WHOLE)
-    ok &= np.floor(np.where(ok, x, 0)) == np.where(ok, x, 0)
-    bad = pd.Series(~ok & ~np.isnan(x), index=num.index)
-    whole = pd.array(np.where(ok, x, 0).astype(np.int64), dtype="Int64")
-    whole[~ok] = pd.NA
-    return pd.Series(whole, index=num.index), bad
 
 
 # ---------------------------------------------------------------------------
