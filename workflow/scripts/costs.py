@@ -1,9 +1,11 @@
-"""Rule costs: cost every event at the reporting price year; costs.csv with bootstrap CIs."""
+"""Rule costs: cost every event at the reporting price year; costs.csv with bootstrap CIs.
+
+The regions' events are read one region at a time (costing.regional)."""
 
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.costing import make_cost_tables
+from optimal_analysis.costing.regional import EVENT_COLUMNS, make_cost_tables_by_region
 from optimal_analysis.io import read_parquet, write_csv, write_parquet
 from optimal_analysis.logs import setup_logging
 
@@ -13,9 +15,8 @@ inp, out, params = snakemake.input, snakemake.output, snakemake.params
 
 log.info("unit costs: %s; inflation index: %s; price year %s; hospital costing %s",
          inp.unit_costs, inp.inflation, params.price_year, params.scheme)
-costs, sensitivity, resident_costs = make_cost_tables(
-    read_parquet(inp.events, columns=["resident_id", "care_home_id", "care_model", "event_type",
-                                      "item", "n", "bed_days"]),  # only what costing reads
+costs, sensitivity, resident_costs = make_cost_tables_by_region(
+    (read_parquet(p, columns=EVENT_COLUMNS) for p in inp.events),  # one region at a time
     read_parquet(inp.cohort),
     pd.read_csv(inp.unit_costs),
     pd.read_csv(inp.inflation),
