@@ -97,8 +97,8 @@ def assert_balanced(accounting) -> None:
 
 def workflow_targets(data_dir: Path, results_dir: Path, *config: str) -> list[str]:
     """Every table the workflow can build now (paths relative to ``results_dir``):
-    the interim cohort (its rule needs every region's events) and each ``tables/*.csv`` a rule file names whose
-    rule resolves in a dry run.
+    the interim cohort (which needs every region's events) and each ``tables/*.csv``
+    a rule file names whose rule resolves in a dry run.
 
     Stages still being written may name inputs no rule makes yet; their tables
     are left out (and the caller compares what exists) rather than failing.

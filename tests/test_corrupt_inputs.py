@@ -25,8 +25,8 @@ import pandas as pd
 import pytest
 
 from optimal_analysis.cohort import make_cohort
-from optimal_analysis.io import read_events
 from optimal_analysis.ingest.quality import InputDataError, check_failures
+from optimal_analysis.io import read_events
 from tests.helpers import (
     CARE_MODELS,
     TINY,
