@@ -226,8 +226,12 @@ def encode_events(events: pd.DataFrame) -> pd.DataFrame:
 
     Values are unchanged; a region's events table takes about a third of the
     memory and disk, and is read back without decoding (Arrow dictionaries).
+    Columns are replaced one at a time in ``events`` itself (returned), so at
+    most one column is held twice.
     """
-    return events.assign(**{c: events[c].astype("category") for c in EVENT_DICTIONARY_COLUMNS})
+    for col in EVENT_DICTIONARY_COLUMNS:
+        events[col] = events[col].astype("category")
+    return events
 
 
 def combine_cohort_parts(parts: list[pd.DataFrame],
