@@ -26,7 +26,11 @@ import pytest
 from optimal_analysis import io
 from optimal_analysis.cohort import combine_cohort_parts, encode_events, make_cohort
 from optimal_analysis.costing import make_cost_tables
-from optimal_analysis.costing.regional import EVENT_COLUMNS, make_cost_tables_by_region
+from optimal_analysis.costing.regional import (
+    COHORT_COLUMNS,
+    EVENT_COLUMNS,
+    make_cost_tables_by_region,
+)
 from optimal_analysis.derived_outcomes import optional_data_table
 from optimal_analysis.describe import make_service_use, service_use_counts, service_use_table
 from optimal_analysis.evaluation.panel import event_counts, make_panel
@@ -101,7 +105,10 @@ def _both_paths(root: Path, tmp: Path, reference: str = "usual_care"):
                 diagnoses.append(diagnosis)
         res = combined2["residents"][combined2["residents"]["region"] == region]
         homes = combined2["care_homes"][combined2["care_homes"]["region"] == region]
-        used = {t: used_events(marked[region][t].copy(), region, ids) for t in EVENT_TABLES}
+        used = {t: used_events(marked[region][t].copy(), ids) for t in EVENT_TABLES}
+        for t in EVENT_TABLES:  # the region's rows of the stacked table, region column aside
+            stacked = combined[t][combined[t]["region"] == region].drop(columns="region")
+            assert_identical(stacked.reset_index(drop=True), used[t].reset_index(drop=True))
         part, ev = make_cohort(homes, res, **used, code_list=CODE_LIST)
         parts.append(part)
         paths.append(tmp / f"{region}.parquet")
@@ -130,7 +137,8 @@ def _compare(whole, regional) -> None:
     kw = dict(price_year=2024, scheme="spell", replicates=50, care_models=CARE_MODELS)
     a = make_cost_tables(events, cohort, UNIT_COSTS, INFLATION, rng=np.random.default_rng(5), **kw)
     b = make_cost_tables_by_region((io.read_parquet(p, columns=EVENT_COLUMNS) for p in paths),
-                                   cohort, UNIT_COSTS, INFLATION, rng=np.random.default_rng(5),
+                                   cohort[COHORT_COLUMNS], UNIT_COSTS, INFLATION,
+                                   rng=np.random.default_rng(5),
                                    **kw)
     for x, y in zip(a, b, strict=True):
         assert_identical(x, y)

@@ -30,9 +30,8 @@ care_homes = io.read_parquet(snakemake.input.care_homes, columns=INPUT_COLUMNS["
                              filters=only)
 # the region's marked contacts and admissions: the used rows, after the cascade from residents
 used_ids = residents_used(residents, region)
-events_in = {t: used_events(io.read_parquet(snakemake.input[t],
-                                            columns=[*_columns(t), "_line", "_reason"]),
-                            region, used_ids)
+events_in = {t: used_events(io.read_parquet(snakemake.input[t], columns=[*_columns(t), "_reason"]),
+                            used_ids)
              for t in ("contacts", "admissions")}
 cohort, events = make_cohort(care_homes, residents, **events_in,
                              code_list=io.read_code_list(snakemake.params.outcome_codes))

@@ -5,7 +5,11 @@ The regions' events are read one region at a time (costing.regional)."""
 import numpy as np
 import pandas as pd
 
-from optimal_analysis.costing.regional import EVENT_COLUMNS, make_cost_tables_by_region
+from optimal_analysis.costing.regional import (
+    COHORT_COLUMNS,
+    EVENT_COLUMNS,
+    make_cost_tables_by_region,
+)
 from optimal_analysis.io import read_parquet, write_csv, write_parquet
 from optimal_analysis.logs import setup_logging
 
@@ -17,7 +21,7 @@ log.info("unit costs: %s; inflation index: %s; price year %s; hospital costing %
          inp.unit_costs, inp.inflation, params.price_year, params.scheme)
 costs, sensitivity, resident_costs = make_cost_tables_by_region(
     (read_parquet(p, columns=EVENT_COLUMNS) for p in inp.events),  # one region at a time
-    read_parquet(inp.cohort),
+    read_parquet(inp.cohort, columns=COHORT_COLUMNS),
     pd.read_csv(inp.unit_costs),
     pd.read_csv(inp.inflation),
     price_year=params.price_year,

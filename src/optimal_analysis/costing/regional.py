@@ -39,10 +39,12 @@ from optimal_analysis.costing.costs import (
     validate_unit_costs,
 )
 
-__all__ = ["EVENT_COLUMNS", "make_cost_tables_by_region"]
+__all__ = ["COHORT_COLUMNS", "EVENT_COLUMNS", "make_cost_tables_by_region"]
 
 logger = logging.getLogger(__name__)
 
+#: The columns of the cohort costing reads.
+COHORT_COLUMNS = ["resident_id", "care_home_id", "care_model", "person_years"]
 #: The columns of the events costing reads.
 EVENT_COLUMNS = ["resident_id", "care_home_id", "care_model", "event_type", "item", "n",
                  "bed_days"]

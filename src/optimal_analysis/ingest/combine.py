@@ -41,7 +41,6 @@ from optimal_analysis.ingest.quality import (
     reason_counts,
     sorted_failures,
     stack_used,
-    used_rows,
 )
 
 __all__ = [
@@ -143,7 +142,14 @@ def optional_data_from_parts(diagnoses: Sequence[pd.DataFrame],
     return out[list(OPTIONAL_DATA_COLUMNS)]
 
 
-def used_events(events: pd.DataFrame, region: str, used_ids: pd.Series) -> pd.DataFrame:
-    """A region's used contacts or admissions (as ``combine_regions`` stacks them, one region)."""
+def used_events(events: pd.DataFrame, used_ids: pd.Series) -> pd.DataFrame:
+    """A region's used contacts or admissions: its rows of ``combine_regions``'s stacked table.
+
+    ``events`` is the region's marked table (``resident_id``, ``_reason``, and
+    any other columns; modified in place by the cascade). Returns the used rows
+    without ``_line`` and ``_reason``, and without the ``region`` column the
+    stacked table has (the cohort does not read it from events).
+    """
     cascade_events(events, used_ids)
-    return used_rows(events, region)
+    used = events.loc[events["_reason"].isna().to_numpy()]
+    return used.drop(columns=[c for c in ("_line", "_reason") if c in used])
