@@ -97,8 +97,8 @@ def assert_balanced(accounting) -> None:
 
 def workflow_targets(data_dir: Path, results_dir: Path, *config: str) -> list[str]:
     """Every table the workflow can build now (paths relative to ``results_dir``):
-    interim cohort/events and each ``tables/*.csv`` a rule file names whose
-    rule resolves in a dry run.
+    the interim cohort (which needs every region's events) and each ``tables/*.csv``
+    a rule file names whose rule resolves in a dry run.
 
     Stages still being written may name inputs no rule makes yet; their tables
     are left out (and the caller compares what exists) rather than failing.
@@ -111,7 +111,7 @@ def workflow_targets(data_dir: Path, results_dir: Path, *config: str) -> list[st
     names = sorted({m for p in (repo / "workflow" / "rules").glob("*.smk")
                     for m in re.findall(r'R\("(tables/[a-z_]+\.csv)"\)', p.read_text())})
     candidates = [str(results_dir / t) for t in
-                  ["interim/cohort.parquet", "interim/events.parquet", *names]]
+                  ["interim/cohort.parquet", *names]]
     def resolves(targets: list[str]) -> bool:
         proc = subprocess.run(
             [sys.executable, "-m", "snakemake", "-n", "--nolock", "--cores", "1", "--quiet",

@@ -26,6 +26,7 @@ import pytest
 
 from optimal_analysis.cohort import make_cohort
 from optimal_analysis.ingest.quality import InputDataError, check_failures
+from optimal_analysis.io import read_events
 from tests.helpers import (
     CARE_MODELS,
     TINY,
@@ -498,7 +499,7 @@ def test_workflow_stops_on_unmapped_codes_and_goes_on_once_mapped(tmp_path):
                      "service_code_map={north: {GPV: gp_visit, TEL: gp_phone}}",
                      target="interim/cohort.parquet")
     assert proc.returncode == 0, out[-3000:]
-    events = pd.read_parquet(tmp_path / "r2" / "interim" / "events.parquet")
+    events = read_events(sorted((tmp_path / "r2" / "interim" / "regions").glob("*/events.parquet")))
     assert (events["item"] == "gp_phone").sum() == 2
 
 

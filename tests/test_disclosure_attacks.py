@@ -303,3 +303,25 @@ def test_greenwood_attack_needs_ses_precise_enough_to_single_out_a_count():
     assert [(f.row, f.value) for f in found] == [(1, 1.0)]
     km["std_error"] = [0.0, 0.020]
     assert [f for f in check_tables({"km": km}, **RULES) if f.attack == "greenwood"] == []
+
+
+def _crude_row(events_for_ci: float, published_events: float) -> pd.DataFrame:
+    from optimal_analysis.stats.poisson import exact_poisson_rate_ci
+    py = 1473420.372
+    _, low, high = exact_poisson_rate_ci(np.array([events_for_ci]), np.array([py]))
+    sig = lambda x: float(f"{x:.10g}")  # noqa: E731  (as the CSVs give them)
+    return pd.DataFrame({"care_model": ["a"], "outcome": ["emergency_admission"],
+                         "events": [published_events], "person_years": [py],
+                         "rate": [sig(published_events / py)],
+                         "conf_low": [sig(low[0])], "conf_high": [sig(high[0])]})
+
+
+def test_exact_ci_attack_at_a_million_events():
+    # five national years: 1,214,060 events (rounded). Neighbouring counts give limits within
+    # 1e-6 of each other, so the attack must first ask whether the published count explains
+    # the limits; it does (they are computed from it): nothing learnt
+    found = check_tables({"crude_rates": _crude_row(1214060, 1214060)}, **RULES)
+    assert [f for f in found if f.attack == "exact_ci"] == []
+    # limits from the unrounded count 1,214,063 are not explained: the count is recovered
+    found = check_tables({"crude_rates": _crude_row(1214063, 1214060)}, **RULES)
+    assert 1214063 in {f.value for f in found if f.attack == "exact_ci"}

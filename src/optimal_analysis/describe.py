@@ -26,6 +26,8 @@ __all__ = [
     "make_cohort_summary",
     "make_data_flow",
     "make_service_use",
+    "service_use_counts",
+    "service_use_table",
 ]
 
 logger = logging.getLogger(__name__)
@@ -187,6 +189,18 @@ def make_service_use(events: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame
         follow-up days / 365.25); ``contacts_per_resident_year = contacts /
         person_years``; ``percent_with_any = 100 residents_with_any / residents``.
     """
+    return service_use_table([service_use_counts(events, cohort)], cohort)
+
+
+def service_use_counts(events: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame:
+    """Residents with any contact and contacts, per service × care model, of some events.
+
+    The additive part of :func:`make_service_use`: for events of disjoint sets
+    of residents (e.g. regions), :func:`service_use_table` of the parts equals
+    ``make_service_use`` of all of them (integer sums). Index ``(service,
+    care_model)`` including ``all_contacts``; columns ``residents_with_any,
+    contacts``.
+    """
     _require(events, ["resident_id", "event_type", "item", "n"], "events")
     _require(cohort, ["resident_id", "care_model", "person_years"], "cohort")
     is_contact = (events["event_type"] == "contact").to_numpy(dtype=bool)
@@ -194,7 +208,9 @@ def make_service_use(events: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame
     # Integer codes throughout: iterating millions of Arrow strings in Python
     # (set(), or a stacked copy for ``all_contacts``) dominated this stage at
     # national size (benchmarks/results.md).
-    position = pd.Index(cohort["resident_id"]).get_indexer(contacts["resident_id"])
+    # via the distinct ids: one hash pass, and a dictionary-encoded column stays encoded
+    id_codes, ids = pd.factorize(contacts["resident_id"])
+    position = pd.Index(cohort["resident_id"]).get_indexer(pd.Index(ids))[id_codes]
     if (position < 0).any():
         unknown = sorted(set(contacts["resident_id"].to_numpy()[position < 0]))
         raise ValueError(
@@ -231,8 +247,15 @@ def make_service_use(events: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame
         ],
         names=["service", "care_model"],
     )
-    agg = pd.concat([by_service, by_model])
+    return pd.concat([by_service, by_model])
+
+
+def service_use_table(counts: Sequence[pd.DataFrame], cohort: pd.DataFrame) -> pd.DataFrame:
+    """``service_use.csv`` from :func:`service_use_counts` of disjoint sets of residents."""
+    parts = [c for c in counts if len(c)] or list(counts[:1])
+    agg = parts[0] if len(parts) == 1 else pd.concat(parts).groupby(level=[0, 1]).sum()
     models = list(dict.fromkeys(cohort["care_model"]))
+    service_names = [x for x in agg.index.get_level_values(0).unique() if x != "all_contacts"]
     services = [*sorted(str(x) for x in service_names), "all_contacts"]
     grid = pd.MultiIndex.from_product([services, models], names=["service", "care_model"])
     out = agg.reindex(grid, fill_value=0).reset_index()

@@ -26,6 +26,7 @@ __all__ = [
     "atomic_path",
     "file_sha256",
     "save_figure",
+    "read_events",
     "read_parquet",
     "write_csv",
     "write_parquet",
@@ -98,15 +99,33 @@ _ARROW_STRINGS = {
 }
 
 
-def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None) -> pd.DataFrame:
-    """Read an interim Parquet table, optionally only ``columns``.
+def read_parquet(path: str | os.PathLike[str], columns: list[str] | None = None,
+                 filters: list[tuple] | None = None) -> pd.DataFrame:
+    """Read an interim Parquet table, optionally only ``columns`` and rows matching ``filters``.
 
     Text columns come back as Arrow-backed strings (``string[pyarrow]``):
     compact, and an order of magnitude faster to read than Python objects at
-    national scale.
+    national scale. Dictionary-encoded columns come back as categoricals.
+    ``filters`` as :func:`pyarrow.parquet.read_table` (e.g. ``[("region", "==", "north")]``).
     """
-    table = pq.read_table(path, columns=columns)
+    table = pq.read_table(path, columns=columns, filters=filters)
     return table.to_pandas(types_mapper=_ARROW_STRINGS.get)
+
+
+def read_events(paths: list[str | os.PathLike[str]] | list[Path],
+                columns: list[str] | None = None) -> pd.DataFrame:
+    """The events of several regions (``interim/regions/*/events.parquet``) as one table.
+
+    For analysts and notebooks: the workflow's own steps read one region at a
+    time. Dictionary-encoded columns are decoded to strings; rows are in the
+    order of ``paths``, each region sorted by resident and date.
+    """
+    parts = [read_parquet(p, columns=columns) for p in paths]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype(object).astype("string[pyarrow]")
+    return out
 
 
 def file_sha256(path: str | os.PathLike[str], *, chunk_bytes: int = 1 << 20) -> str:

@@ -8,7 +8,7 @@ rule costs:
     """Cost every contact and stay at price_year prices; costs per resident-year, bootstrap CIs."""
     input:
         cohort=R("interim/cohort.parquet"),
-        events=R("interim/events.parquet"),
+        events=expand(R("interim/regions/{region}/events.parquet"), region=REGIONS),
         unit_costs=config["unit_costs"],
         inflation=config["inflation"],
     output:

@@ -9,7 +9,7 @@ rule describe:
     """Baseline characteristics, service use, cohort summary and the flow of records."""
     input:
         cohort=R("interim/cohort.parquet"),
-        events=R("interim/events.parquet"),
+        events=expand(R("interim/regions/{region}/events.parquet"), region=REGIONS),
         data_quality=R("data_quality/data_quality.csv"),
     output:
         **{t: R(f"tables/{t}.csv") for t in DESCRIBE_TABLES},

@@ -5,7 +5,7 @@
 rule evaluation:
     input:
         cohort=R("interim/cohort.parquet"),
-        events=R("interim/events.parquet"),
+        events=expand(R("interim/regions/{region}/events.parquet"), region=REGIONS),
         care_homes=R("interim/care_homes.parquet"),
         history=R("interim/care_model_history.parquet"),
     output:

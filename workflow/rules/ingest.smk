@@ -23,14 +23,15 @@ rule ingest_region:
 
 
 rule combine_regions:
-    """Check ids across regions, stack the regions and account for every row read."""
+    """Check ids across regions, stack care homes and residents, account for every row read."""
     input:
         tables=expand(
             R("interim/regions/{region}/{table}.parquet"), region=REGIONS, table=TABLES
         ),
         failures=expand(R("interim/regions/{region}/failures.parquet"), region=REGIONS),
     output:
-        **{t: R(f"interim/{t}.parquet") for t in TABLES},
+        care_homes=R("interim/care_homes.parquet"),
+        residents=R("interim/residents.parquet"),
         accounting=R("data_quality/data_quality.csv"),
         failures=R("data_quality/failures.csv"),
         optional_data=R("tables/optional_data.csv"),

@@ -1,10 +1,17 @@
-"""Rule costs: cost every event at the reporting price year; costs.csv with bootstrap CIs."""
+"""Rule costs: cost every event at the reporting price year; costs.csv with bootstrap CIs.
+
+The regions' events are read one region at a time (costing.regional)."""
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from optimal_analysis.costing import make_cost_tables
+from optimal_analysis.costing.regional import (
+    COHORT_COLUMNS,
+    derived_order,
+    event_columns,
+    make_cost_tables_by_region,
+)
 from optimal_analysis.io import read_parquet, write_csv, write_parquet
 from optimal_analysis.logs import setup_logging
 
@@ -14,11 +21,10 @@ inp, out, params = snakemake.input, snakemake.output, snakemake.params
 
 log.info("unit costs: %s; inflation index: %s; price year %s; hospital costing %s",
          inp.unit_costs, inp.inflation, params.price_year, params.scheme)
-costs, sensitivity, resident_costs = make_cost_tables(
-    read_parquet(inp.events, columns=["resident_id", "care_home_id", "care_model", "event_type",
-                                      "item", "n", "bed_days"]  # only what costing reads
-                 + [c for c in ["derived_outcomes"] if c in pq.read_schema(inp.events).names]),
-    read_parquet(inp.cohort),
+costs, sensitivity, resident_costs = make_cost_tables_by_region(
+    # one region at a time; derived_outcomes where a region has diagnoses
+    (read_parquet(p, columns=event_columns(pq.read_schema(p).names)) for p in inp.events),
+    read_parquet(inp.cohort, columns=COHORT_COLUMNS),
     pd.read_csv(inp.unit_costs),
     pd.read_csv(inp.inflation),
     price_year=params.price_year,
@@ -29,6 +35,7 @@ costs, sensitivity, resident_costs = make_cost_tables(
     unit_costs_name=str(inp.unit_costs),
     inflation_name=str(inp.inflation),
     few_clusters_threshold=params.few_clusters_threshold,
+    derived_order=derived_order(pq.read_schema(inp.cohort).names),
 )
 write_csv(costs, out.costs)
 write_csv(sensitivity, out.sensitivity)

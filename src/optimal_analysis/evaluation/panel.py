@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["DAYS_PER_YEAR", "PANEL_KEYS", "home_periods", "make_panel"]
+__all__ = ["DAYS_PER_YEAR", "PANEL_KEYS", "event_counts", "home_periods", "make_panel"]
 
 DAYS_PER_YEAR = 365.25
 PANEL_KEYS = ["care_home_id", "month", "care_model"]
@@ -158,3 +158,18 @@ def make_panel(cohort: pd.DataFrame, events: pd.DataFrame, care_homes: pd.DataFr
     out["person_years"] = out["person_days"] / DAYS_PER_YEAR
     cols = [*PANEL_KEYS, "person_days", "person_years", *outcomes]
     return out[cols].astype({"person_days": np.int64, **{k: np.int64 for k in outcomes}})
+
+
+def event_counts(events: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
+    """Events of ``items`` summed per home × day × item: all :func:`make_panel` reads of them.
+
+    ``make_panel`` counts ``n`` of the rows of each outcome's items per
+    segment (home × days); the sums are of integers, so :func:`make_panel`
+    of the stacked ``event_counts`` of each region equals ``make_panel`` of
+    every event. Returns ``care_home_id, item, event_date, n`` (plain strings).
+    """
+    hit = events["item"].isin(list(items)).to_numpy()
+    ev = events.loc[hit, ["care_home_id", "item", "event_date", "n"]]
+    ev = ev.astype({"care_home_id": object, "item": object, "n": np.int64})
+    return (ev.groupby(["care_home_id", "event_date", "item"], sort=True, observed=True)["n"]
+            .sum().reset_index()[["care_home_id", "item", "event_date", "n"]])

@@ -61,31 +61,51 @@ def _cross_region_duplicates(tables: dict[str, dict[str, pd.DataFrame]], table: 
     return pd.concat(out)
 
 
-def _cascade(t: dict[str, pd.DataFrame]) -> None:
-    """Residents of set-aside homes, and events of set-aside residents, are set aside too."""
+def cascade_residents(t: dict[str, pd.DataFrame]) -> pd.Series:
+    """Residents of set-aside homes are set aside too; returns the used resident ids."""
     homes_ok = t["care_homes"].loc[t["care_homes"]["_reason"].isna(), "care_home_id"]
     res = t["residents"]
     mark_rows(res, ~res["care_home_id"].isin(homes_ok).to_numpy(), "care_home_excluded")
-    res_ok = res.loc[res["_reason"].isna(), "resident_id"]
+    return res.loc[res["_reason"].isna(), "resident_id"]
+
+
+def cascade_events(events: pd.DataFrame, residents_used: pd.Series) -> None:
+    """Contacts or admissions (``resident_id``, ``_reason``) of set-aside residents: set aside."""
+    mark_rows(events, ~events["resident_id"].isin(residents_used).to_numpy(), "resident_excluded")
+
+
+def _cascade(t: dict[str, pd.DataFrame]) -> None:
+    """Residents of set-aside homes, and events of set-aside residents, are set aside too."""
+    res_ok = cascade_residents(t)
     for table in ("contacts", "admissions"):
-        ev = t[table]
-        mark_rows(ev, ~ev["resident_id"].isin(res_ok).to_numpy(), "resident_excluded")
+        cascade_events(t[table], res_ok)
+
+
+def reason_counts(reason: pd.Series) -> pd.Series:
+    """Rows of a marked table by outcome (``used`` or the exclusion reason)."""
+    return reason.fillna(USED).value_counts()
+
+
+def accounting_from_counts(counts: dict[str, dict[str, pd.Series]]) -> pd.DataFrame:
+    """The accounting table from ``{region: {table: reason_counts(...)}}`` (module docstring)."""
+    rows = []
+    for region in sorted(counts):
+        for table in TABLES:
+            c = counts[region][table]
+            n_read = int(c.sum())
+            n_used = int(c.get(USED, 0))
+            rows.append((region, table, n_read, n_used, 0, USED))
+            for r in sorted(k for k in c.index if k != USED):
+                rows.append((region, table, n_read, 0, int(c[r]), r))
+    acc = pd.DataFrame(rows, columns=ACCOUNTING_COLUMNS)
+    return acc
 
 
 def make_accounting(tables: dict[str, dict[str, pd.DataFrame]]) -> pd.DataFrame:
     """One row per region × table × outcome of a row (see module docstring)."""
-    rows = []
-    for region in sorted(tables):
-        for table in TABLES:
-            reason = tables[region][table]["_reason"].fillna(USED)
-            counts = reason.value_counts()
-            n_read = int(counts.sum())
-            n_used = int(counts.get(USED, 0))
-            rows.append((region, table, n_read, n_used, 0, USED))
-            for r in sorted(k for k in counts.index if k != USED):
-                rows.append((region, table, n_read, 0, int(counts[r]), r))
-    acc = pd.DataFrame(rows, columns=ACCOUNTING_COLUMNS)
-    return acc
+    return accounting_from_counts({region: {table: reason_counts(t[table]["_reason"])
+                                            for table in TABLES}
+                                   for region, t in tables.items()})
 
 
 def _coverage_failures(tables: dict[str, dict[str, pd.DataFrame]],
@@ -172,31 +192,37 @@ def combine_regions(
              _cross_region_duplicates(tables, "residents", "resident_id", files)]
     for t in tables.values():
         _cascade(t)
-    combined = _stack_used(tables)
+    combined = stack_used(tables)
     if not (failures["severity"] == "fatal").any():  # else the cause is already named
         extra.append(_coverage_failures(tables, combined, files, care_models,
                                          reference_care_model))
-    parts = [f for f in [failures, *extra] if len(f)]
+    return combined, sorted_failures([failures, *extra]), make_accounting(tables)
+
+
+def sorted_failures(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Failure tables stacked, in the failures table's columns and order."""
+    parts = [f for f in parts if len(f)]
     all_fails = pd.concat(parts, ignore_index=True) if parts else empty_failures()
     all_fails = all_fails[FAILURE_COLUMNS].copy()
     all_fails["line"] = pd.array(all_fails["line"], dtype="Int64")
-    all_fails = all_fails.sort_values(["region", "table", "line", "column", "problem"],
-                                      na_position="first", kind="stable").reset_index(drop=True)
-    return combined, all_fails, make_accounting(tables)
+    return all_fails.sort_values(["region", "table", "line", "column", "problem"],
+                                 na_position="first", kind="stable").reset_index(drop=True)
 
 
-def _stack_used(tables: dict[str, dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+def used_rows(df: pd.DataFrame, region: str) -> pd.DataFrame:
+    """The used rows of a marked table, ``region`` first, without ``_line``/``_reason``."""
+    used = df.loc[df["_reason"].isna()].drop(columns=["_line", "_reason"])
+    used.insert(0, "region", pd.Series(region, index=used.index, dtype="string"))
+    return used
+
+
+def stack_used(tables: dict[str, dict[str, pd.DataFrame]],
+               names: Sequence[str] = TABLES) -> dict[str, pd.DataFrame]:
     """The used rows of every region, stacked per table, with ``region`` first."""
-    combined = {}
-    for table in TABLES:
-        parts = []
-        for region in sorted(tables):
-            df = tables[region][table]
-            used = df.loc[df["_reason"].isna()].drop(columns=["_line", "_reason"])
-            used.insert(0, "region", pd.Series(region, index=used.index, dtype="string"))
-            parts.append(used)
-        combined[table] = pd.concat(parts, ignore_index=True)
-    return combined
+    return {table: pd.concat([used_rows(tables[region][table], region)
+                              for region in sorted(tables)], ignore_index=True)
+            for table in names}
+
 
 
 # ---------------------------------------------------------------------------

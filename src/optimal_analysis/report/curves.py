@@ -50,6 +50,7 @@ import pandas as pd
 from scipy.stats import norm, t
 
 from optimal_analysis.report.rounding import round_counts
+from optimal_analysis.report.spec import curve_family
 from optimal_analysis.stats.curve_influence import log_interval
 
 __all__ = ["coarsen_curve", "curve_family", "publish_cumulative_incidence", "publish_km",
@@ -57,20 +58,7 @@ __all__ = ["coarsen_curve", "curve_family", "publish_cumulative_incidence", "pub
 
 #: ``event`` prefix of death competing with a derived outcome's first event
 #: (:func:`optimal_analysis.survival.curves.competing_death_event`).
-_COMPETING = "death_before_"
 
-
-def curve_family(event: pd.Series) -> pd.Series:
-    """The curve each row of cumulative_incidence.csv belongs to, by its ``event``.
-
-    ``""`` for first emergency admission and death (one time scale); a derived
-    outcome's name for its own event and ``death_before_<name>``, which share
-    that outcome's time scale. Curves of one family are published together.
-    """
-    ev = event.astype(str)
-    names = set(ev[ev.str.startswith(_COMPETING)].str.removeprefix(_COMPETING))
-    own = ev.str.removeprefix(_COMPETING)
-    return own.where(own.isin(names), "")
 
 logger = logging.getLogger(__name__)
 

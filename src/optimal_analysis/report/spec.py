@@ -62,3 +62,19 @@ class TableSpec:
     secondary: tuple[SecondaryGroup, ...] = ()
     optional: frozenset[str] = frozenset()
     recompute: Callable[[pd.DataFrame], dict[str, pd.Series]] | None = None
+
+
+_COMPETING = "death_before_"
+
+
+def curve_family(event: pd.Series) -> pd.Series:
+    """The curve each row of cumulative_incidence.csv belongs to, by its ``event``.
+
+    ``""`` for first emergency admission and death (one time scale); a derived
+    outcome's name for its own event and ``death_before_<name>``, which share
+    that outcome's time scale. Curves of one family are published together.
+    """
+    ev = event.astype(str)
+    names = set(ev[ev.str.startswith(_COMPETING)].str.removeprefix(_COMPETING))
+    own = ev.str.removeprefix(_COMPETING)
+    return own.where(own.isin(names), "")
