@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,13 @@ def test_fixture_datasets_give_the_failures_and_marked_tables_of_before():
     with gzip.open(REF / "expected.json.gz", "rt", encoding="utf-8") as fh:
         expected = json.load(fh)
     got = json.loads(json.dumps(make_expected.ingest_all(REF / "data"), sort_keys=True))
+    # a missing file's message names the folder: where the fixtures were when the expected
+    # values were made, and where this checkout keeps them, are the same folder
+    for parts in (expected, got):
+        for value in parts.values():
+            value["failures"]["message"] = [
+                re.sub(r" in \S*ingest_equivalence/data/", " in <fixtures>/", m)
+                for m in value["failures"]["message"]]
     assert got.keys() == expected.keys()
     for key in expected:
         for part in expected[key]:

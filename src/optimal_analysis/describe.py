@@ -173,8 +173,10 @@ def make_service_use(events: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame
     Parameters
     ----------
     events
-        ``interim/events.parquet``; rows with ``event_type == "contact"`` count
-        ``n`` contacts of service ``item`` (admissions are reported with the rates).
+        The events of every region stacked (``io.read_events`` of
+        ``interim/regions/*/events.parquet``); rows with ``event_type ==
+        "contact"`` count ``n`` contacts of service ``item`` (admissions are
+        reported with the rates).
     cohort
         ``interim/cohort.parquet``; gives each care model's residents and person-years.
 

@@ -82,7 +82,7 @@ class Outcome:
 
     @property
     def items(self) -> tuple[str, ...]:
-        """The ``item`` values of the events table (interim/events.parquet) it counts."""
+        """The ``item`` values of the events table (interim/regions/*/events.parquet) it counts."""
         if self.source == "admission_method":
             return tuple(f"{c}_admission" for c in self.codes)
         return self.codes if self.source == "service" else ()
