@@ -35,7 +35,7 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(CORES) -q -m "not slow"
 
-## test-slurm: the workflow through a real one-node SLURM cluster, compared with a local run (root; ~3 min)
+## test-slurm: the workflow through a real one-node SLURM cluster, compared with a local run (as root; 4-8 min)
 # Installs slurm-wlm and munge with apt-get if missing, starts munged, slurmctld
 # and slurmd in a temporary folder, stops them at the end (tests/slurm/run.sh).
 test-slurm: $(STAMP)

@@ -60,6 +60,13 @@ slurm_processes() {  # pid and command line of every SLURM daemon on the machine
     local name
     for name in "${DAEMON_NAMES[@]}"; do pgrep -a -x "$name" || true; done
 }
+job_steps_in() {  # pids of the slurmstepd processes (running jobs) of clusters in folders $1*
+    local pid
+    for pid in $(pgrep -x slurmstepd || true); do
+        [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$1"* ]] && echo "$pid"
+    done
+    return 0
+}
 
 # ---------------------------------------------------------------- checks
 [ "$(id -u)" -eq 0 ] || die "this test installs packages and starts slurmd, which needs root.
@@ -73,14 +80,20 @@ stale=$( { slurm_processes; pgrep -a -x munged || true; } | grep '/tmp/test-slur
 if [ -n "$stale" ]; then
     echo "[test-slurm] stopping daemons left by an earlier, interrupted run of this test:"
     echo "$stale"
-    # shellcheck disable=SC2046
-    kill -TERM $(awk '{print $1}' <<<"$stale") 2>/dev/null || true
+    # cancel that cluster's jobs while its slurmctld still runs, then stop it
+    while IFS= read -r conf; do
+        SLURM_CONF=$conf timeout 10 scancel --full --quiet --user=root 2>/dev/null || true
+    done < <(grep -o '/tmp/test-slurm\.[^/ ]*/etc/slurm.conf' <<<"$stale" | sort -u)
     sleep 2
     # shellcheck disable=SC2046
-    kill -KILL $(awk '{print $1}' <<<"$stale") 2>/dev/null || true
+    kill -TERM $(awk '{print $1}' <<<"$stale") $(job_steps_in /tmp/test-slurm.) 2>/dev/null || true
+    sleep 2
+    # shellcheck disable=SC2046
+    kill -KILL $(awk '{print $1}' <<<"$stale") $(job_steps_in /tmp/test-slurm.) 2>/dev/null || true
 fi
 if [ -L /run/slurm/conf ] && [[ "$(readlink /run/slurm/conf)" == /tmp/test-slurm.* ]]; then
     rm -f /run/slurm/conf                # its link to the configuration, left the same way
+    rmdir /run/slurm 2>/dev/null || true # and the folder it made for it, if now empty
 fi
 running=$(slurm_processes)
 if [ -n "$running" ]; then
@@ -165,12 +178,12 @@ show_logs() {
 }
 
 stop_pidfile() {  # stop_pidfile NAME FILE: TERM, wait up to 10 s, then KILL
-    local name=$1 file=$2 pid i
+    local name=$1 file=$2 pid
     [ -s "$file" ] || return 0
     pid=$(cat "$file")
     kill -0 "$pid" 2>/dev/null || return 0
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     if kill -0 "$pid" 2>/dev/null; then
         say "$name (pid $pid) did not stop in 10 s: killing it"
         kill -KILL "$pid" 2>/dev/null || true
@@ -182,15 +195,15 @@ stop_cluster() {
     DAEMONS_STARTED=0
     say "stopping the test cluster (jobs, slurmd, slurmctld, munged)"
     scancel --full --quiet --user=root 2>/dev/null || true
-    local i steps left
-    for i in $(seq 25); do
+    local steps left
+    for _ in $(seq 25); do
         [ -z "$(squeue --noheader --states=PENDING,RUNNING,COMPLETING 2>/dev/null)" ] && break
         sleep 0.2
     done
     stop_pidfile slurmd "$T/slurmd.pid"
     stop_pidfile slurmctld "$T/slurmctld.pid"
-    # job steps of this cluster (no SLURM daemon ran before it started)
-    steps=$(pgrep -x slurmstepd || true)
+    # job steps of this cluster still running (none after a normal run)
+    steps=$(job_steps_in "$T")
     # shellcheck disable=SC2086
     if [ -n "$steps" ]; then kill -KILL $steps 2>/dev/null || true; fi
     stop_pidfile munged "$T/munge/munged.pid"
@@ -230,9 +243,9 @@ munged --key-file="$T/munge/munge.key" --socket="$T/munge/munge.sock" \
     --seed-file="$T/munge/munged.seed" || die "munged did not start"
 NODE=$(slurmd -C | head -n 1)        # NodeName=<host> CPUs=... RealMemory=...
 [[ "$NODE" == NodeName=* ]] || die "slurmd -C did not describe this machine: $NODE"
-HOST=$(sed 's/^NodeName=\([^ ]*\).*/\1/' <<<"$NODE")
-MEM=$(sed 's/.*RealMemory=\([0-9]*\).*/\1/' <<<"$NODE")
-CPUS=$(sed 's/.*CPUs=\([0-9]*\).*/\1/' <<<"$NODE")
+[[ "$NODE" =~ ^NodeName=([^ ]+).*CPUs=([0-9]+).*RealMemory=([0-9]+) ]] \
+    || die "could not read the host name, CPUs and memory from: $NODE"
+HOST=${BASH_REMATCH[1]} CPUS=${BASH_REMATCH[2]} MEM=${BASH_REMATCH[3]}
 cat > "$SLURM_CONF" <<SLURMCONF
 # Single-node test cluster of make test-slurm (generated; deleted after the run).
 ClusterName=optimaltest
@@ -274,7 +287,7 @@ slurmd -f "$SLURM_CONF" || die "slurmd did not start"
 mkdir -p /run/slurm
 ln -s "$T/etc" /run/slurm/conf
 idle=0
-for i in $(seq 60); do
+for _ in $(seq 60); do
     if sinfo --noheader -o '%t' 2>/dev/null | grep -qx idle; then idle=1; break; fi
     sleep 1
 done
