@@ -35,6 +35,9 @@ PY="$VENV/bin/python"
 SNAKEMAKE="$VENV/bin/snakemake"
 DATA_DIR=${DATA_DIR:-data/synthetic}
 KEEP=${KEEP:-0}
+# Both runs, and every SLURM job (sbatch passes the environment on), import
+# this checkout's package, even from an environment installed for another one.
+export PYTHONPATH="$REPO/src${PYTHONPATH:+:$PYTHONPATH}"
 # Ports of this test's slurmctld and slurmd (not SLURM's defaults 6817/6818).
 CTLD_PORT=${CTLD_PORT:-16817}
 SLURMD_PORT=${SLURMD_PORT:-16818}
