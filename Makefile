@@ -7,7 +7,7 @@ CORES ?= 2
 # The results folder the notebooks read (make lab RESULTS=/path/to/results).
 RESULTS ?= results
 
-.PHONY: help run test test-fast bench validate lint clean-results synthetic lab notebooks
+.PHONY: help run test test-fast test-slurm bench validate lint clean-results synthetic lab notebooks
 .DEFAULT_GOAL := help
 
 ## help: list the targets with what each does (this list)
@@ -34,6 +34,12 @@ test: $(STAMP)
 ## test-fast: everything but the tests marked slow (end-to-end workflow runs, notebooks, large data)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(CORES) -q -m "not slow"
+
+## test-slurm: the workflow through a real one-node SLURM cluster, compared with a local run (as root; 4-8 min)
+# Installs slurm-wlm and munge with apt-get if missing, starts munged, slurmctld
+# and slurmd in a temporary folder, stops them at the end (tests/slurm/run.sh).
+test-slurm: $(STAMP)
+	VENV=$(VENV) bash tests/slurm/run.sh
 
 ## bench: the benchmark at four sizes, up to five national years -> benchmarks/results.md (~15 min)
 bench: $(STAMP)

@@ -68,7 +68,8 @@ def test_slurm_profile_resolves_the_workflow_without_sbatch(tiny_data, tmp_path)
     assert {"combine_regions", "make_cohort", "costs", "rate_models", "report", "all"} <= set(jobs)
     # the profile's resources reach the jobs: per-rule memory for the heavy rules,
     # the defaults elsewhere, runtime in minutes, one CPU per task
-    assert "mem_mb=10000" in _resources(out, "make_cohort")
+    assert "mem_mb=5000" in _resources(out, "cohort_region")
+    assert "mem_mb=2000" in _resources(out, "make_cohort")
     assert "mem_mb=2000" in _resources(out, "ingest_region")
     assert re.search(r"runtime=60\b", _resources(out, "ingest_region"))
     default = _resources(out, "check_input")
