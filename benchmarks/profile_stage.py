@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/run_benchmarks.py --sizes large --keep-data --alternatives-size none
     .venv/bin/python benchmarks/profile_stage.py ingest_region --region london
-    .venv/bin/python benchmarks/profile_stage.py make_cohort      # also: describe, costs
+    .venv/bin/python benchmarks/profile_stage.py cohort_region --region london
+    .venv/bin/python benchmarks/profile_stage.py costs            # also: describe
 
 Reads the kept dataset and results of ``--size`` under ``--work-dir``, calls the
 function the rule's script calls (inputs read outside the profile), and prints
@@ -25,7 +26,6 @@ from optimal_analysis.io import read_parquet
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = ["dedicated_team", "paid_gp", "usual_care"]
-TABLES = ("care_homes", "residents", "contacts", "admissions")
 
 
 def _peak_mb() -> float:
@@ -40,38 +40,46 @@ def stage_call(stage: str, data: Path, results: Path, region: str):
 
         return lambda: ingest_region(str(data / region), region=region, care_models=MODELS,
                                      service_code_map={})
-    if stage == "make_cohort":
+    if stage == "cohort_region":  # as workflow/scripts/cohort_region.py
         from optimal_analysis.cohort import INPUT_COLUMNS, make_cohort
+        from optimal_analysis.ingest.combine import residents_used, used_events
 
-        tables = [read_parquet(interim / f"{t}.parquet", columns=INPUT_COLUMNS[t]) for t in TABLES]
-        return lambda: make_cohort(*tables)
+        only = [("region", "==", region)]
+        homes = read_parquet(interim / "care_homes.parquet", columns=INPUT_COLUMNS["care_homes"],
+                             filters=only)
+        res = read_parquet(interim / "residents.parquet", columns=INPUT_COLUMNS["residents"],
+                           filters=only)
+        used = residents_used(res, region)
+        ev = {t: used_events(read_parquet(interim / "regions" / region / f"{t}.parquet",
+                                          columns=[*INPUT_COLUMNS[t], "_reason"]), used)
+              for t in ("contacts", "admissions")}
+        return lambda: make_cohort(homes, res, **ev)
     cohort = read_parquet(interim / "cohort.parquet")
+    paths = sorted((interim / "regions").glob("*/events.parquet"))  # one region at a time
     if stage == "describe":
-        from optimal_analysis.describe import make_describe_tables
+        from optimal_analysis.describe import service_use_counts
 
-        events = read_parquet(interim / "events.parquet",
-                              columns=["resident_id", "event_type", "item", "n"])
-        dq = pd.read_csv(results / "data_quality" / "data_quality.csv", keep_default_na=False,
-                         na_values=[""])
-        return lambda: make_describe_tables(cohort, events, dq, reference="usual_care",
-                                            care_models=MODELS)
+        cols = ["resident_id", "event_type", "item", "n"]
+        return lambda: [service_use_counts(read_parquet(p, columns=cols), cohort) for p in paths]
     if stage == "costs":
-        from optimal_analysis.costing import make_cost_tables
+        from optimal_analysis.costing.regional import (
+            COHORT_COLUMNS,
+            EVENT_COLUMNS,
+            make_cost_tables_by_region,
+        )
 
-        events = read_parquet(interim / "events.parquet",
-                              columns=["resident_id", "care_home_id", "care_model", "event_type",
-                                       "item", "n", "bed_days"])
         unit = pd.read_csv(REPO / "config" / "unit_costs" / "unit_costs_2015.csv")
         infl = pd.read_csv(REPO / "config" / "unit_costs" / "inflation_index.csv")
-        return lambda: make_cost_tables(events, cohort, unit, infl, price_year=2024,
-                                        scheme="spell", replicates=1000,
-                                        rng=np.random.default_rng(20170529))
+        return lambda: make_cost_tables_by_region(
+            (read_parquet(p, columns=EVENT_COLUMNS) for p in paths), cohort[COHORT_COLUMNS],
+            unit, infl, price_year=2024, scheme="spell", replicates=1000,
+            rng=np.random.default_rng(20170529))
     raise SystemExit(f"unknown stage {stage!r}")
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("stage", choices=["ingest_region", "make_cohort", "describe", "costs"])
+    p.add_argument("stage", choices=["ingest_region", "cohort_region", "describe", "costs"])
     p.add_argument("--size", default="large")
     p.add_argument("--region", default="london")
     p.add_argument("--work-dir", type=Path, default=REPO / "benchmarks" / "work")
