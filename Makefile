@@ -41,7 +41,7 @@ test-fast: $(STAMP)
 test-slurm: $(STAMP)
 	VENV=$(VENV) bash tests/slurm/run.sh
 
-## bench: the benchmark at four sizes, up to five national years -> benchmarks/results.md (~15 min)
+## bench: the benchmark at four sizes, up to five national years -> benchmarks/results.md (about 9 min)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py
 
