@@ -58,3 +58,15 @@ def synthetic_results(synthetic_data, tmp_path_factory) -> Path:
     results = tmp_path_factory.mktemp("results")
     run_workflow(synthetic_data, results, cores=2)
     return results
+
+
+@pytest.fixture(autouse=True)
+def _outcome_registry_restored():
+    """Each test sees the shipped outcome registry: a test whose cohort registers the derived
+    outcomes of a code list (``outcomes.register_derived``) must not change the next test's."""
+    from optimal_analysis import outcomes
+
+    before = dict(outcomes.OUTCOMES)
+    yield
+    outcomes.OUTCOMES.clear()
+    outcomes.OUTCOMES.update(before)

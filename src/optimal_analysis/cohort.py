@@ -54,6 +54,14 @@ def _days(delta: pd.Series) -> np.ndarray:
     return (delta.to_numpy().astype("timedelta64[D]")).astype(np.int64)
 
 
+def _categorical(values: pd.Series, pos: np.ndarray) -> pd.Categorical:
+    """``values.take(pos)`` as a categorical with the sorted values that occur as categories
+    (what ``astype("category")`` of the taken strings gives), built from integer codes."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return pd.Categorical.from_codes(codes[pos], pd.Index(uniques, dtype="string")
+                                     ).remove_unused_categories()
+
+
 def make_events(residents: pd.DataFrame, contacts: pd.DataFrame,
                 admissions: pd.DataFrame) -> pd.DataFrame:
     """Stack contacts and admissions into one tidy events table.
@@ -107,13 +115,16 @@ def _events_and_positions(residents: pd.DataFrame, contacts: pd.DataFrame,
     # admission (kind 0) before contact (kind 1) on the same day, then item, n, bed days
     order = np.lexsort((a["bed"], a["n"], item_code, a["kind"], a["date"].view(np.int64), a["pos"]))
     pos = a["pos"][order]
-    kind_names = np.array(["admission", "contact"], dtype=object)
+    kind_names = pd.Index(["admission", "contact"], dtype="string")
     events = pd.DataFrame({
-        **{col: pd.Series(residents[col].astype("string[pyarrow]").array.take(pos), copy=False)
+        # text columns built as categoricals from integer codes (no per-row strings): at five
+        # national years a region's events hold 7 million rows of each
+        **{col: _categorical(residents[col], pos)
            for col in ("resident_id", "region", "care_home_id", "care_model")},
-        "event_type": pd.Categorical.from_codes(a["kind"][order], kind_names).astype(
-            "string[pyarrow]"),
-        "item": pd.Series(item.array.take(order), copy=False),
+        "event_type": pd.Categorical.from_codes(a["kind"][order], kind_names
+                                                ).remove_unused_categories(),
+        "item": pd.Categorical.from_codes(item_code[order], pd.Index(item_names, dtype="string")
+                                          ).remove_unused_categories(),
         "event_date": a["date"][order],
         "day": (a["date"][order] - entry[pos]).astype("timedelta64[D]").astype(np.int64) + 1,
         "n": a["n"][order],
