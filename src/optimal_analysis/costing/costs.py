@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from optimal_analysis.care_models import care_model_order
-from optimal_analysis.costing.derived_costs import derived_masks, derived_per_home
 from optimal_analysis.stats.bootstrap import (
     cluster_bootstrap_ratio,
     percentile_interval,
@@ -47,7 +46,6 @@ __all__ = [
     "SERVICE_GROUPS",
     "UnitCostTableError",
     "cost_events",
-    "make_cost_tables",
     "make_costs",
     "make_resident_costs",
     "rebase_unit_costs",
@@ -377,54 +375,28 @@ def make_costs(
                   few_clusters_threshold=few_clusters_threshold)[""]
 
 
-def make_cost_tables(
-    events: pd.DataFrame,
-    cohort: pd.DataFrame,
-    unit_costs: pd.DataFrame,
-    inflation: pd.DataFrame,
-    *,
-    price_year: int,
-    scheme: str,
-    replicates: int,
-    rng: np.random.Generator,
-    care_models: Sequence[str] | None = None,
-    unit_costs_name: str = "unit-cost table",
-    inflation_name: str = "inflation index",
-    few_clusters_threshold: int = 30,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The costing stage: ``(costs, costs_sensitivity, resident_costs)``.
+def _scheme_tables(unit_costs: pd.DataFrame, inflation: pd.DataFrame, *, price_year: int,
+                   scheme: str, unit_costs_name: str,
+                   inflation_name: str) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """Validated, re-based unit costs of each scheme to cost under: ``({scheme: table}, named)``.
 
-    Validates and re-bases the tables, costs every event under the main
-    hospital-costing ``scheme`` (→ ``costs`` and ``resident_costs``) and under
-    every other scheme the table names (→ ``costs_sensitivity``, same columns,
-    empty if the table names no other scheme). Each table has a ``scheme``
-    column; care models are in ``care_models`` order (:func:`make_costs`).
-    All schemes share one bootstrap (the same resampled care homes), so they
-    are compared on the same draws. ``few_clusters_threshold``: see
-    :func:`make_costs`. String IDs are
-    factorized once; costing and summing work on integer codes. With the
-    events' ``derived_outcomes`` column, each derived outcome gets a row per
-    care model after ``total`` (:mod:`~optimal_analysis.costing.derived_costs`):
-    cost of its stays, units = stays, ``service_group`` ``derived_outcome``,
-    not in ``total``.
+    The main ``scheme`` first, then every other scheme the table names
+    (``named``: all of them, in the table's order).
     """
     table = validate_unit_costs(unit_costs, name=unit_costs_name)
     index = validate_inflation(inflation, name=inflation_name)
     table = rebase_unit_costs(table, index, price_year=price_year)
     named = schemes_in(table)
-    homes = _homes(cohort)
-    ev = _Events(events, pd.Index(cohort["resident_id"]), homes.index)
-    per_home = {}
-    masks, derived = derived_masks(events), {}
-    resident_costs = pd.DataFrame()
-    for s in [scheme] + [n for n in named if n != scheme]:
-        row, names, code, units, cost = _cost_rows(ev, select_scheme(table, s), unit_costs_name)
-        per_home[s] = _per_home(ev.home_code[row], names, code, units, cost, len(homes))
-        if masks:  # the stays of derived outcomes (docs/outcome_codes.md), not in total
-            derived[s] = derived_per_home(masks, ev.home_code, row, cost, len(homes))
-        if s == scheme:
-            resident_costs = _resident_costs(cohort, ev.resident_pos[row], cost).assign(scheme=s)
-        del row, code, units, cost
+    return {s: select_scheme(table, s) for s in [scheme] + [n for n in named if n != scheme]}, named
+
+
+def _stage_tables(per_home: dict[str, tuple[list[str], np.ndarray, np.ndarray]],
+                  derived: dict[str, tuple[list[str], np.ndarray, np.ndarray]],
+                  homes: pd.DataFrame, resident_costs: pd.DataFrame, *, scheme: str,
+                  named: list[str], price_year: int, replicates: int,
+                  rng: np.random.Generator, care_models: Sequence[str] | None,
+                  few_clusters_threshold: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(costs, costs_sensitivity, resident_costs)`` from every scheme's per-home totals."""
     tables = _costs(per_home, homes, price_year=price_year, replicates=replicates, rng=rng,
                     level=0.95, care_models=care_models,
                     few_clusters_threshold=few_clusters_threshold, derived=derived)

@@ -1,10 +1,11 @@
-"""The costing stage one region's events at a time (:func:`make_cost_tables_by_region`).
+"""The costing stage's entry points: every event at once, or one region's at a time.
 
-The same tables as :func:`optimal_analysis.costing.costs.make_cost_tables`,
+:func:`make_cost_tables` costs the stacked events of every region;
+:func:`make_cost_tables_by_region` (the workflow's) gives the same tables,
 bit for bit, without holding every region's events: each region's events are
 costed and reduced to per-home × item totals (cost and units, every scheme)
 and per-resident costs, then dropped. Why the floats are identical: every
-sum of :func:`~optimal_analysis.costing.costs.make_cost_tables` over events
+sum of :func:`make_cost_tables` over events
 is a ``np.bincount`` per care home × item or per resident, which adds its
 rows in input order starting from 0. A home's (and a resident's) events all
 lie in one region, in the same relative order as in the stacked events (both
@@ -17,7 +18,6 @@ bootstrap, ``costs.csv``) runs on those totals as before.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -26,24 +26,18 @@ import pandas as pd
 from optimal_analysis.costing.costs import (
     MissingUnitCostError,
     _cost_rows,
-    _costs,
     _Events,
     _homes,
     _item_order,
     _per_home,
     _resident_costs,
-    rebase_unit_costs,
-    schemes_in,
-    select_scheme,
-    validate_inflation,
-    validate_unit_costs,
+    _scheme_tables,
+    _stage_tables,
 )
 from optimal_analysis.costing.derived_costs import DERIVED_COLUMN, derived_masks, derived_per_home
 
 __all__ = ["COHORT_COLUMNS", "EVENT_COLUMNS", "derived_order", "event_columns",
-           "make_cost_tables_by_region"]
-
-logger = logging.getLogger(__name__)
+           "make_cost_tables", "make_cost_tables_by_region"]
 
 #: The columns of the cohort costing reads.
 COHORT_COLUMNS = ["resident_id", "care_home_id", "care_model", "person_years"]
@@ -130,7 +124,7 @@ def make_cost_tables_by_region(
     few_clusters_threshold: int = 30,
     derived_order: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """:func:`~optimal_analysis.costing.costs.make_cost_tables` with the events given per region.
+    """:func:`make_cost_tables` with the events given per region.
 
     ``regions`` yields each region's events (:data:`EVENT_COLUMNS`, plus
     ``derived_outcomes`` where the region has it), e.g. read one file at a
@@ -141,12 +135,10 @@ def make_cost_tables_by_region(
     in ``total``) come in ``derived_order`` (the code list's order, as the
     cohort's columns give it), then any others as first seen.
     """
-    table = validate_unit_costs(unit_costs, name=unit_costs_name)
-    index = validate_inflation(inflation, name=inflation_name)
-    table = rebase_unit_costs(table, index, price_year=price_year)
-    named = schemes_in(table)
-    schemes = [scheme] + [n for n in named if n != scheme]
-    tables = {s: select_scheme(table, s) for s in schemes}
+    tables, named = _scheme_tables(unit_costs, inflation, price_year=price_year, scheme=scheme,
+                                   unit_costs_name=unit_costs_name,
+                                   inflation_name=inflation_name)
+    schemes = list(tables)
     homes = _homes(cohort)
     cohort_ids = pd.Index(cohort["resident_id"])
     parts: dict[str, list[_PerHome]] = {s: [] for s in schemes}
@@ -179,12 +171,58 @@ def make_cost_tables_by_region(
     # one "row" per resident holding its total: bincount adds it to 0.0, unchanged
     resident_costs = _resident_costs(cohort, np.arange(len(cohort)), resident_cost).assign(
         scheme=scheme)
-    results = {s: t.assign(scheme=s) for s, t in _costs(
-        per_home, homes, price_year=price_year, replicates=replicates, rng=rng, level=0.95,
-        care_models=care_models, few_clusters_threshold=few_clusters_threshold,
-        derived=derived).items()}
-    if not named:
-        logger.warning("unit-cost table names no hospital-costing schemes: no sensitivity table")
-    others = [results[s] for s in results if s != scheme]
-    sensitivity = pd.concat(others, ignore_index=True) if others else results[scheme].iloc[:0]
-    return results[scheme], sensitivity, resident_costs
+    return _stage_tables(per_home, derived, homes, resident_costs, scheme=scheme, named=named,
+                         price_year=price_year, replicates=replicates, rng=rng,
+                         care_models=care_models, few_clusters_threshold=few_clusters_threshold)
+
+
+def make_cost_tables(
+    events: pd.DataFrame,
+    cohort: pd.DataFrame,
+    unit_costs: pd.DataFrame,
+    inflation: pd.DataFrame,
+    *,
+    price_year: int,
+    scheme: str,
+    replicates: int,
+    rng: np.random.Generator,
+    care_models: Sequence[str] | None = None,
+    unit_costs_name: str = "unit-cost table",
+    inflation_name: str = "inflation index",
+    few_clusters_threshold: int = 30,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The costing stage: ``(costs, costs_sensitivity, resident_costs)``.
+
+    Validates and re-bases the tables, costs every event under the main
+    hospital-costing ``scheme`` (→ ``costs`` and ``resident_costs``) and under
+    every other scheme the table names (→ ``costs_sensitivity``, same columns,
+    empty if the table names no other scheme). Each table has a ``scheme``
+    column; care models are in ``care_models`` order (:func:`make_costs`).
+    All schemes share one bootstrap (the same resampled care homes), so they
+    are compared on the same draws. ``few_clusters_threshold``: see
+    :func:`make_costs`. String IDs are
+    factorized once; costing and summing work on integer codes. With the
+    events' ``derived_outcomes`` column, each derived outcome gets a row per
+    care model after ``total`` (:mod:`~optimal_analysis.costing.derived_costs`):
+    cost of its stays, units = stays, ``service_group`` ``derived_outcome``,
+    not in ``total``.
+    """
+    tables, named = _scheme_tables(unit_costs, inflation, price_year=price_year, scheme=scheme,
+                                   unit_costs_name=unit_costs_name,
+                                   inflation_name=inflation_name)
+    homes = _homes(cohort)
+    ev = _Events(events, pd.Index(cohort["resident_id"]), homes.index)
+    per_home = {}
+    masks, derived = derived_masks(events), {}
+    resident_costs = pd.DataFrame()
+    for s, scheme_table in tables.items():
+        row, names, code, units, cost = _cost_rows(ev, scheme_table, unit_costs_name)
+        per_home[s] = _per_home(ev.home_code[row], names, code, units, cost, len(homes))
+        if masks:  # the stays of derived outcomes (docs/outcome_codes.md), not in total
+            derived[s] = derived_per_home(masks, ev.home_code, row, cost, len(homes))
+        if s == scheme:
+            resident_costs = _resident_costs(cohort, ev.resident_pos[row], cost).assign(scheme=s)
+        del row, code, units, cost
+    return _stage_tables(per_home, derived, homes, resident_costs, scheme=scheme, named=named,
+                         price_year=price_year, replicates=replicates, rng=rng,
+                         care_models=care_models, few_clusters_threshold=few_clusters_threshold)
